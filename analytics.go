@@ -1,0 +1,78 @@
+package geopulse
+
+import (
+	"context"
+	"time"
+)
+
+// Interval is the bucket width of a volume series.
+type Interval string
+
+// Intervals.
+const (
+	IntervalHour Interval = "hour"
+	IntervalDay  Interval = "day"
+)
+
+// AnalyticsFilter selects what to aggregate. Zero values mean "no constraint",
+// except WorkspaceID, which is always required.
+type AnalyticsFilter struct {
+	WorkspaceID int64
+	PlaceIDs    []int64 // empty: every place of the workspace
+	From, To    time.Time
+	Kinds       []Kind
+	Interval    Interval // default day
+	Limit       int      // rows in each top list; default 10
+}
+
+// Analytics is the dashboard's aggregate set for some places and a time range.
+// Hours are UTC; HourOfWeek[0] is Monday.
+type Analytics struct {
+	Volume      []VolumeBucket
+	TopHashtags []TermCount
+	TopAuthors  []AuthorCount
+	HourOfWeek  [7][24]int64
+	Places      []PlaceCount
+	Posts       int64
+	Authors     int64
+}
+
+// VolumeBucket counts posts of one kind in one time bucket.
+type VolumeBucket struct {
+	Start time.Time
+	Kind  Kind
+	Posts int64
+}
+
+// TermCount counts posts carrying a term (a hashtag, later a label or brand).
+type TermCount struct {
+	Term  string
+	Posts int64
+}
+
+// AuthorCount is an author and how many of the selected posts they made.
+type AuthorCount struct {
+	Author Author
+	Posts  int64
+}
+
+// PlaceCount is one row of the place leaderboard.
+type PlaceCount struct {
+	PlaceID int64
+	Name    string
+	Posts   int64
+	Authors int64
+}
+
+// AnalyticsService computes aggregates.
+type AnalyticsService interface {
+	// Analytics returns the aggregate set; EINVALID for a bad filter.
+	Analytics(ctx context.Context, filter AnalyticsFilter) (*Analytics, error)
+}
+
+// Ingester takes posts in: it validates, gates, matches and stores them.
+type Ingester interface {
+	// Ingest returns one entry per post: nil when accepted, else an *Error
+	// with a Reason. A non-nil error means the whole batch failed.
+	Ingest(ctx context.Context, posts []*Post) ([]error, error)
+}

@@ -1,0 +1,43 @@
+# geopulse — the two commands that matter: `make demo` and `make test`.
+GO      ?= go
+BIN     := bin/geopulse
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+PKGS    := ./...
+
+.PHONY: all build demo test vet fuzz bench bench-10m clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/geopulse
+
+# Starts the whole product on http://localhost:8080 with simulated traffic.
+demo: build
+	./$(BIN) serve --demo
+
+test: vet
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Short runs of every fuzzer; crashers land in testdata/fuzz of the package.
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test ./geo -run '^$$' -fuzz '^FuzzParseGeometry$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./geo -run '^$$' -fuzz '^FuzzParseFeatureCollection$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./source/canonical -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+
+# Micro-benchmarks, then the end-to-end table at 1M stored posts.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./geo ./source/canonical ./simulate ./text
+	./$(BIN) bench -sizes 1000000
+
+# The same table at 1M and 10M side by side (takes several minutes).
+bench-10m: build
+	./$(BIN) bench -sizes 1000000,10000000
+
+clean:
+	rm -rf bin

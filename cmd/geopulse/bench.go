@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	nethttp "net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/duckdb"
+	"github.com/geopulse/geopulse/geo"
+	"github.com/geopulse/geopulse/http"
+	"github.com/geopulse/geopulse/pipeline"
+	"github.com/geopulse/geopulse/simulate"
+	"github.com/geopulse/geopulse/source/canonical"
+)
+
+const benchUsage = `Usage:
+
+	geopulse bench [flags]
+
+Generates a world with the simulator, loads it into a fresh embedded store in
+a temporary directory and prints one table: place matching, ingest in process
+and over HTTP, feed and analytics latency at each size, and memory.
+`
+
+// benchResult is one row of the table.
+type benchResult struct {
+	name, size, value, target string
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	var (
+		sizesFlag = fs.String("sizes", "1000000", "comma-separated stored-post counts to measure at, ascending (e.g. 1000000,10000000)")
+		places    = fs.Int("places", 10_000, "places in the workspace")
+		authors   = fs.Int("authors", 0, "authors in the world (default: posts/10)")
+		queries   = fs.Int("queries", 500, "queries per latency measurement")
+		httpPosts = fs.Int("http-posts", 200_000, "posts sent over HTTP in NDJSON batches of 1,000")
+		dir       = fs.String("dir", "", "directory for the store (default: a temporary one, removed after)")
+		seed      = fs.Int64("seed", 7, "world seed")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1000 || (len(sizes) > 0 && n <= sizes[len(sizes)-1]) {
+			return fmt.Errorf("bench: -sizes must be ascending counts ≥ 1000: %w", errUsage)
+		}
+		sizes = append(sizes, n)
+	}
+	maxSize := sizes[len(sizes)-1]
+	if *authors == 0 {
+		*authors = max(maxSize/10, 1000)
+	}
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "geopulse-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*dir = tmp
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
+
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	world := simulate.New(simulate.Options{Seed: *seed, Venues: *places, Authors: *authors, Start: end.AddDate(0, 0, -90), End: end})
+	var results []benchResult
+	add := func(name, size, value, target string) {
+		results = append(results, benchResult{name, size, value, target})
+		logf("%s [%s]: %s", name, size, value)
+	}
+
+	// Place matching, one core.
+	ix, _ := geo.NewIndex(world.Places())
+	pts := make([]*geopulse.Post, 200_000)
+	for i := range pts {
+		pts[i] = world.Next()
+	}
+	var dst []int64
+	start := time.Now()
+	var n int
+	for time.Since(start) < 2*time.Second {
+		for _, p := range pts {
+			dst = ix.Match(p.Lat, p.Lon, p.AccuracyM, dst[:0])
+		}
+		n += len(pts)
+	}
+	add("place matching (1 core)", fmt.Sprintf("%d places", ix.Len()), rate(n, time.Since(start), "points/s"), "≥ 1,000,000 points/s")
+
+	db, err := duckdb.Open(ctx, filepath.Join(*dir, "bench.duckdb"), duckdb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ws := &geopulse.Workspace{Name: "bench"}
+	if err := db.CreateWorkspace(ctx, ws); err != nil {
+		return err
+	}
+	key := geopulse.NewAPIKey()
+	if err := db.CreateAPIKey(ctx, ws.ID, geopulse.HashAPIKey(key)); err != nil {
+		return err
+	}
+	pl, err := pipeline.New(ctx, db, pipeline.Options{MaxFuture: 365 * 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	logf("creating %d places", *places)
+	for _, p := range world.Places() {
+		p.WorkspaceID = ws.ID
+		if err := pl.Places().CreatePlace(ctx, p); err != nil {
+			return fmt.Errorf("create place: %w", err)
+		}
+	}
+	placeIDs := make([]int64, 0, *places)
+	all, err := db.FindPlaces(ctx, geopulse.PlaceFilter{WorkspaceID: ws.ID})
+	if err != nil {
+		return err
+	}
+	for _, p := range all {
+		placeIDs = append(placeIDs, p.ID)
+	}
+
+	// Ingest in process, growing the store to each size and measuring there.
+	stored := 0
+	var ingestTime time.Duration
+	const batch = 10_000
+	posts := make([]*geopulse.Post, batch)
+	for _, size := range sizes {
+		for stored < size {
+			k := min(batch, size-stored)
+			for i := range k {
+				posts[i] = world.Next()
+			}
+			t0 := time.Now()
+			if _, err := pl.Ingest(ctx, posts[:k]); err != nil {
+				return err
+			}
+			ingestTime += time.Since(t0)
+			stored += k
+			if stored%1_000_000 == 0 {
+				logf("loaded %d posts (%s)", stored, rate(stored, ingestTime, "posts/s"))
+			}
+		}
+		label := human(size) + " posts"
+		add("ingest in process (pipeline → DuckDB)", label, rate(stored, ingestTime, "posts/s"), "≥ 150,000 posts/s")
+
+		rng := rand.New(rand.NewPCG(uint64(*seed), uint64(size)))
+		busy := busiest(ctx, db, ws.ID, placeIDs, end, rng)
+		feed := latencies(*queries, func() error {
+			_, _, err := db.FindPosts(ctx, geopulse.PostFilter{
+				WorkspaceID: ws.ID, PlaceIDs: []int64{busy[rng.IntN(len(busy))]},
+				From: end.AddDate(0, 0, -30), To: end, Limit: 50,
+			})
+			return err
+		})
+		if feed.err != nil {
+			return feed.err
+		}
+		add("feed page (50 posts, 1 place, 30 days)", label, feed.String(), "p99 ≤ 10 ms")
+		an := latencies(max(*queries/5, 20), func() error {
+			set := make([]int64, 50)
+			for i := range set {
+				set[i] = busy[rng.IntN(len(busy))]
+			}
+			_, err := db.Analytics(ctx, geopulse.AnalyticsFilter{WorkspaceID: ws.ID, PlaceIDs: set, From: end.AddDate(0, 0, -90), To: end})
+			return err
+		})
+		if an.err != nil {
+			return an.err
+		}
+		add("analytics set (50 places, 90 days)", label, an.String(), "p99 ≤ 100 ms")
+		add("memory (RSS now / peak)", label, rss(), "≤ 1.5 GB at 10M")
+	}
+
+	// HTTP ingest: NDJSON batches of 1,000 from two concurrent clients over loopback.
+	srv := &http.Server{Workspaces: db, Places: pl.Places(), Posts: db, Analytics: db, Ingester: pl}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := srv.HTTPServer(ln.Addr().String())
+	go hs.Serve(ln)
+	defer hs.Close()
+	bodies := make([][]byte, *httpPosts/1000)
+	for i := range bodies {
+		var b []byte
+		for range 1000 {
+			b = canonical.AppendJSON(b, world.Next())
+			b = append(b, '\n')
+		}
+		bodies[i] = b
+	}
+	url := "http://" + ln.Addr().String() + "/v1/posts?quiet=1"
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var httpErr error
+	next := 0
+	start = time.Now()
+	for range 2 {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(bodies) {
+					return
+				}
+				if err := postBatch(ctx, url, key, bodies[i]); err != nil {
+					mu.Lock()
+					httpErr = err
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if httpErr != nil {
+		return httpErr
+	}
+	add("ingest over HTTP (NDJSON × 1,000, 2 clients)", human(stored+len(bodies)*1000)+" posts", rate(len(bodies)*1000, time.Since(start), "posts/s"), "≥ 50,000 posts/s")
+
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "geopulse bench — %d cores, %s, %d places\n\n", runtime.NumCPU(), runtime.Version(), *places)
+	fmt.Fprintln(tw, "measure\tat\tresult\ttarget")
+	fmt.Fprintln(tw, "-------\t--\t------\t------")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, r.size, r.value, r.target)
+	}
+	return tw.Flush()
+}
+
+func postBatch(ctx context.Context, url, key string, body []byte) error {
+	req, err := nethttp.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err := nethttp.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("POST /v1/posts: %s", resp.Status)
+	}
+	return nil
+}
+
+// busiest returns the places with the most posts, so feed and analytics are
+// measured where pages are full rather than on empty places.
+func busiest(ctx context.Context, db geopulse.AnalyticsService, wsID int64, ids []int64, end time.Time, rng *rand.Rand) []int64 {
+	a, err := db.Analytics(ctx, geopulse.AnalyticsFilter{WorkspaceID: wsID, From: end.AddDate(0, 0, -90), To: end, Limit: 10})
+	if err != nil || len(a.Places) == 0 {
+		return ids
+	}
+	out := make([]int64, 0, len(a.Places))
+	for _, p := range a.Places {
+		out = append(out, p.PlaceID)
+	}
+	// Mix the busiest with random ones: the tail matters for p99 too.
+	for range len(out) {
+		out = append(out, ids[rng.IntN(len(ids))])
+	}
+	return out
+}
+
+type latency struct {
+	p50, p99 time.Duration
+	err      error
+}
+
+func (l latency) String() string {
+	return fmt.Sprintf("p50 %.2f ms, p99 %.2f ms", ms(l.p50), ms(l.p99))
+}
+
+func latencies(n int, f func() error) latency {
+	d := make([]time.Duration, n)
+	for i := range d {
+		t0 := time.Now()
+		if err := f(); err != nil {
+			return latency{err: err}
+		}
+		d[i] = time.Since(t0)
+	}
+	slices.Sort(d)
+	return latency{p50: d[n/2], p99: d[min(n-1, n*99/100)]}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func rate(n int, d time.Duration, unit string) string {
+	return fmt.Sprintf("%s %s", human(int(float64(n)/d.Seconds())), unit)
+}
+
+func human(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// rss reads the resident set size now and at peak from /proc (Linux).
+func rss() string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	var now, peak string
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			now = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			peak = strings.TrimSpace(v)
+		}
+	}
+	return now + " / " + peak
+}

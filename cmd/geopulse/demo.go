@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/simulate"
+)
+
+// demo seeds a workspace with a simulated city life and keeps it alive.
+type demo struct {
+	cfg      DemoConfig
+	store    geopulse.Store
+	places   geopulse.PlaceService
+	ingester geopulse.Ingester
+	logger   *slog.Logger
+	world    *simulate.World
+}
+
+// setup creates the demo workspace on first start (places and history), and
+// on every start issues a fresh API key: only key hashes are stored, so an
+// earlier key cannot be printed again.
+func (d *demo) setup(ctx context.Context, stdout io.Writer, baseURL string) (string, error) {
+	now := time.Now().UTC()
+	d.world = simulate.New(simulate.Options{
+		Seed: d.cfg.Seed, Venues: d.cfg.Venues, Authors: d.cfg.Authors,
+		Start: now.Add(-time.Duration(d.cfg.HistoryDays) * 24 * time.Hour), End: now,
+	})
+	ws, err := d.store.FindWorkspaceByName(ctx, d.cfg.Workspace)
+	fresh := geopulse.ErrorCode(err) == geopulse.ENOTFOUND
+	switch {
+	case fresh:
+		ws = &geopulse.Workspace{Name: d.cfg.Workspace}
+		if err := d.store.CreateWorkspace(ctx, ws); err != nil {
+			return "", err
+		}
+	case err != nil:
+		return "", err
+	}
+	key := geopulse.NewAPIKey()
+	if err := d.store.CreateAPIKey(ctx, ws.ID, geopulse.HashAPIKey(key)); err != nil {
+		return "", err
+	}
+	if fresh {
+		if err := d.seed(ctx, ws); err != nil {
+			return "", err
+		}
+	}
+	fmt.Fprintf(stdout, "\ndemo workspace %q — API key (shown once):\n\n    %s\n\ntry:\n    curl -H 'Authorization: Bearer %s' '%s/v1/places'\n\n", ws.Name, key, key, baseURL)
+	return key, nil
+}
+
+// seed creates the world's venues as places, then ingests history through the
+// same pipeline as live traffic, in batches, logging progress.
+func (d *demo) seed(ctx context.Context, ws *geopulse.Workspace) error {
+	start := time.Now()
+	for _, p := range d.world.Places() {
+		p.WorkspaceID = ws.ID
+		if err := d.places.CreatePlace(ctx, p); err != nil {
+			return fmt.Errorf("seed place %q: %w", p.Name, err)
+		}
+	}
+	const batch = 5_000
+	var accepted, rejected int
+	posts := make([]*geopulse.Post, 0, batch)
+	for n := 0; n < d.cfg.HistoryPosts; {
+		posts = posts[:0]
+		for ; len(posts) < batch && n < d.cfg.HistoryPosts; n++ {
+			posts = append(posts, d.world.Next())
+		}
+		errs, err := d.ingester.Ingest(ctx, posts)
+		if err != nil {
+			return fmt.Errorf("seed history: %w", err)
+		}
+		for _, err := range errs {
+			if err != nil {
+				rejected++
+			} else {
+				accepted++
+			}
+		}
+		if n%50_000 == 0 || n == d.cfg.HistoryPosts {
+			d.logger.Info("demo history", "posts", n, "of", d.cfg.HistoryPosts)
+		}
+	}
+	d.logger.Info("demo seeded", "places", len(d.world.Places()), "accepted", accepted,
+		"rejected", rejected, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// stream ingests live simulated posts at the configured rate until ctx ends.
+// Posts are sent in small batches each tick so high rates stay cheap.
+func (d *demo) stream(ctx context.Context) {
+	if d.cfg.Rate <= 0 {
+		return
+	}
+	const tick = 100 * time.Millisecond
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	var owed float64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			owed += d.cfg.Rate * tick.Seconds()
+			n := int(owed)
+			owed -= float64(n)
+			if n == 0 {
+				continue
+			}
+			posts := make([]*geopulse.Post, n)
+			for i := range posts {
+				posts[i] = d.world.Live(now.UTC())
+			}
+			if _, err := d.ingester.Ingest(ctx, posts); err != nil && !errors.Is(err, context.Canceled) {
+				d.logger.Error("demo stream", "error", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/geo"
+	"github.com/geopulse/geopulse/text"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options configure a Pipeline. Zero values are sane defaults.
+type Options struct {
+	Now        func() time.Time      // default time.Now
+	Logger     *slog.Logger          // nil: discard
+	Registerer prometheus.Registerer // nil: metrics are kept but not exported
+	// MaxFuture is how far ahead of our clock a post's taken_at may be:
+	// sources' clocks drift, but a post from tomorrow is a bug or an attack.
+	MaxFuture time.Duration // default 1h
+	// MaxCaption bounds captions in runes.
+	MaxCaption int // default 10,000
+}
+
+// Pipeline validates, enriches, matches and stores posts. It implements
+// geopulse.Ingester and is safe for concurrent use.
+type Pipeline struct {
+	store  geopulse.Store
+	now    func() time.Time
+	logger *slog.Logger
+	opts   Options
+
+	index   atomic.Pointer[geo.Index]
+	indexMu sync.Mutex // serialises index rebuilds
+	places  *Places
+
+	metrics metrics
+}
+
+var _ geopulse.Ingester = (*Pipeline)(nil)
+
+// New loads every place from the store into the match index.
+func New(ctx context.Context, store geopulse.Store, opts Options) (*Pipeline, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxFuture == 0 {
+		opts.MaxFuture = time.Hour
+	}
+	if opts.MaxCaption == 0 {
+		opts.MaxCaption = 10_000
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{store: store, now: opts.Now, logger: logger, opts: opts, metrics: newMetrics(opts.Registerer)}
+	p.places = &Places{store: store, p: p}
+	if err := p.refreshIndex(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Places returns the place service that keeps the index and matches in step.
+func (p *Pipeline) Places() *Places { return p.places }
+
+// refreshIndex rebuilds the in-memory index from the store. Rebuilding from
+// the source of truth (rather than patching) keeps the index exactly equal to
+// the stored places; at 10,000 places it takes milliseconds.
+func (p *Pipeline) refreshIndex(ctx context.Context) error {
+	p.indexMu.Lock()
+	defer p.indexMu.Unlock()
+	places, err := p.store.AllPlaces(ctx)
+	if err != nil {
+		return fmt.Errorf("load places: %w", err)
+	}
+	ix, errs := geo.NewIndex(places)
+	for _, err := range errs {
+		p.logger.Warn("place skipped by index", slog.Any(keyError, err))
+	}
+	p.index.Store(ix)
+	p.metrics.places.Set(float64(ix.Len()))
+	return nil
+}
+
+// Ingest gates, enriches and stores posts. The returned slice has one entry
+// per post: nil when accepted, else an *geopulse.Error with a Reason. Posts
+// are modified in place (ID, Cell, tags, PlaceIDs, ExpiresAt).
+func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error, error) {
+	start := time.Now()
+	now := p.now().UTC()
+	errs := make([]error, len(posts))
+	keep := make([]*geopulse.Post, 0, len(posts))
+	at := make([]int, 0, len(posts))
+	ix := p.index.Load()
+	for i, post := range posts {
+		if err := p.gate(post, now); err != nil {
+			errs[i] = err
+			p.metrics.rejected.WithLabelValues(geopulse.ErrorReason(err)).Inc()
+			continue
+		}
+		enrich(post, now)
+		post.PlaceIDs = ix.Match(post.Lat, post.Lon, post.AccuracyM, post.PlaceIDs[:0])
+		keep = append(keep, post)
+		at = append(at, i)
+	}
+	p.metrics.stage.WithLabelValues("gate").Observe(time.Since(start).Seconds())
+
+	if len(keep) > 0 {
+		start = time.Now()
+		serrs, err := p.store.UpsertPosts(ctx, keep)
+		p.metrics.stage.WithLabelValues("store").Observe(time.Since(start).Seconds())
+		if err != nil {
+			p.metrics.storeErrors.Inc()
+			return nil, fmt.Errorf("store posts: %w", err)
+		}
+		for j, err := range serrs {
+			if err != nil {
+				errs[at[j]] = err
+				p.metrics.rejected.WithLabelValues(geopulse.ErrorReason(err)).Inc()
+			}
+		}
+	}
+	var accepted int
+	for _, err := range errs {
+		if err == nil {
+			accepted++
+		}
+	}
+	p.metrics.accepted.Add(float64(accepted))
+	return errs, nil
+}
+
+// earliest is the oldest taken_at we accept: older is a zero value or garbage.
+var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// gate enforces the ingest rules. It checks again what decoders check too,
+// because posts also arrive from connectors and the simulator.
+func (p *Pipeline) gate(post *geopulse.Post, now time.Time) error {
+	switch {
+	case post == nil:
+		return geopulse.Reject(geopulse.ReasonMissingField, "Empty post.")
+	case post.Source == "" || post.SourceID == "":
+		return geopulse.Reject(geopulse.ReasonMissingField, "A post needs source and source_id.")
+	case post.Author.SourceID == "":
+		return geopulse.Reject(geopulse.ReasonMissingField, "A post needs author.source_id.")
+	case !geo.ValidLatLon(post.Lat, post.Lon):
+		return geopulse.Reject(geopulse.ReasonInvalidCoordinates, "Latitude must be within ±90 and longitude within ±180.")
+	case !(post.AccuracyM >= 0 && post.AccuracyM < 1e7):
+		return geopulse.Reject(geopulse.ReasonInvalidField, "accuracy_m must be between 0 and 10,000 km.")
+	case post.Kind != "" && !post.Kind.Valid():
+		return geopulse.Reject(geopulse.ReasonInvalidField, "Unknown kind %q.", post.Kind)
+	case post.TakenAt.Before(earliest):
+		return geopulse.Reject(geopulse.ReasonInvalidField, "taken_at is missing or before 2000.")
+	case post.TakenAt.After(now.Add(p.opts.MaxFuture)):
+		return geopulse.Reject(geopulse.ReasonFutureTimestamp, "taken_at is more than %s in the future.", p.opts.MaxFuture)
+	case post.Author.Private:
+		// Private accounts are never stored, whatever the source says about the post.
+		return geopulse.Reject(geopulse.ReasonPrivateAccount, "The author's account is private.")
+	case utf8.RuneCountInString(post.Caption) > p.opts.MaxCaption:
+		return geopulse.Reject(geopulse.ReasonTooLarge, "Caption is longer than %d characters.", p.opts.MaxCaption)
+	case !validUTF8(post):
+		return geopulse.Reject(geopulse.ReasonInvalidUTF8, "Text fields must be valid UTF-8.")
+	}
+	return nil
+}
+
+func validUTF8(p *geopulse.Post) bool {
+	for _, s := range [...]string{p.Source, p.SourceID, p.Caption, p.PlaceName, p.Author.Handle, p.Author.DisplayName, p.Author.Bio, p.Author.SourceID} {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// enrich fills the derived fields of a gated post.
+func enrich(post *geopulse.Post, now time.Time) {
+	post.ID = geopulse.PostID(post.Source, post.SourceID)
+	post.Author.Source = post.Source
+	post.Author.ID = geopulse.AuthorID(post.Source, post.Author.SourceID)
+	post.TakenAt = post.TakenAt.UTC()
+	if post.Kind == "" {
+		post.Kind = geopulse.KindPhoto
+	}
+	if post.ObservedAt.IsZero() {
+		post.ObservedAt = now
+	}
+	post.ObservedAt = post.ObservedAt.UTC()
+	post.Cell = geo.CellID(post.Lat, post.Lon)
+	post.Hashtags = text.Hashtags(post.Hashtags, post.Caption)
+	post.Mentions = text.Mentions(post.Mentions, post.Caption)
+	if post.Kind == geopulse.KindStory {
+		if post.ExpiresAt == nil {
+			exp := post.TakenAt.Add(geopulse.StoryTTL)
+			post.ExpiresAt = &exp
+		}
+		// A story that is already gone at its source is never stored with content.
+		if !post.ExpiresAt.After(now) {
+			StripContent(post)
+		}
+	}
+}
+
+// StripContent removes what an expired story may no longer hold: only the
+// fact that it existed (kind, time, place, author) survives for counts.
+func StripContent(post *geopulse.Post) {
+	post.Caption = ""
+	post.Hashtags = nil
+	post.Mentions = nil
+	post.MediaURLs = nil
+	post.Expired = true
+}

@@ -47,9 +47,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	var (
-		sizesFlag = fs.String("sizes", "1000000", "comma-separated stored-post counts to measure at, ascending (e.g. 1000000,10000000)")
+		sizesFlag = fs.String("sizes", "1000000", "comma-separated stored-post counts; each is loaded into a fresh store over 90 days (e.g. 1000000,10000000)")
 		places    = fs.Int("places", 10_000, "places in the workspace")
-		authors   = fs.Int("authors", 0, "authors in the world (default: posts/10)")
 		queries   = fs.Int("queries", 500, "queries per latency measurement")
 		httpPosts = fs.Int("http-posts", 200_000, "posts sent over HTTP in NDJSON batches of 1,000")
 		dir       = fs.String("dir", "", "directory for the store (default: a temporary one, removed after)")
@@ -61,14 +60,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var sizes []int
 	for _, s := range strings.Split(*sizesFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1000 || (len(sizes) > 0 && n <= sizes[len(sizes)-1]) {
-			return fmt.Errorf("bench: -sizes must be ascending counts ≥ 1000: %w", errUsage)
+		if err != nil || n < 1000 {
+			return fmt.Errorf("bench: -sizes must be counts ≥ 1000: %w", errUsage)
 		}
 		sizes = append(sizes, n)
-	}
-	maxSize := sizes[len(sizes)-1]
-	if *authors == 0 {
-		*authors = max(maxSize/10, 1000)
 	}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "geopulse-bench-")
@@ -78,172 +73,23 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer os.RemoveAll(tmp)
 		*dir = tmp
 	}
-	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
-
-	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	world := simulate.New(simulate.Options{Seed: *seed, Venues: *places, Authors: *authors, Start: end.AddDate(0, 0, -90), End: end})
-	var results []benchResult
-	add := func(name, size, value, target string) {
-		results = append(results, benchResult{name, size, value, target})
-		logf("%s [%s]: %s", name, size, value)
+	b := &bench{
+		places: *places, queries: *queries, httpPosts: *httpPosts, seed: *seed,
+		end:  time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
+		logf: func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) },
 	}
-
-	// Place matching, one core.
-	ix, _ := geo.NewIndex(world.Places())
-	pts := make([]*geopulse.Post, 200_000)
-	for i := range pts {
-		pts[i] = world.Next()
-	}
-	var dst []int64
-	start := time.Now()
-	var n int
-	for time.Since(start) < 2*time.Second {
-		for _, p := range pts {
-			dst = ix.Match(p.Lat, p.Lon, p.AccuracyM, dst[:0])
-		}
-		n += len(pts)
-	}
-	add("place matching (1 core)", fmt.Sprintf("%d places", ix.Len()), rate(n, time.Since(start), "points/s"), "≥ 1,000,000 points/s")
-
-	db, err := duckdb.Open(ctx, filepath.Join(*dir, "bench.duckdb"), duckdb.Options{})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	ws := &geopulse.Workspace{Name: "bench"}
-	if err := db.CreateWorkspace(ctx, ws); err != nil {
-		return err
-	}
-	key := geopulse.NewAPIKey()
-	if err := db.CreateAPIKey(ctx, ws.ID, geopulse.HashAPIKey(key)); err != nil {
-		return err
-	}
-	pl, err := pipeline.New(ctx, db, pipeline.Options{MaxFuture: 365 * 24 * time.Hour})
-	if err != nil {
-		return err
-	}
-	logf("creating %d places", *places)
-	for _, p := range world.Places() {
-		p.WorkspaceID = ws.ID
-		if err := pl.Places().CreatePlace(ctx, p); err != nil {
-			return fmt.Errorf("create place: %w", err)
-		}
-	}
-	placeIDs := make([]int64, 0, *places)
-	all, err := db.FindPlaces(ctx, geopulse.PlaceFilter{WorkspaceID: ws.ID})
-	if err != nil {
-		return err
-	}
-	for _, p := range all {
-		placeIDs = append(placeIDs, p.ID)
-	}
-
-	// Ingest in process, growing the store to each size and measuring there.
-	stored := 0
-	var ingestTime time.Duration
-	const batch = 10_000
-	posts := make([]*geopulse.Post, batch)
+	b.matching()
 	for _, size := range sizes {
-		for stored < size {
-			k := min(batch, size-stored)
-			for i := range k {
-				posts[i] = world.Next()
-			}
-			t0 := time.Now()
-			if _, err := pl.Ingest(ctx, posts[:k]); err != nil {
-				return err
-			}
-			ingestTime += time.Since(t0)
-			stored += k
-			if stored%1_000_000 == 0 {
-				logf("loaded %d posts (%s)", stored, rate(stored, ingestTime, "posts/s"))
-			}
-		}
-		label := human(size) + " posts"
-		add("ingest in process (pipeline → DuckDB)", label, rate(stored, ingestTime, "posts/s"), "≥ 150,000 posts/s")
-
-		rng := rand.New(rand.NewPCG(uint64(*seed), uint64(size)))
-		busy := busiest(ctx, db, ws.ID, placeIDs, end, rng)
-		feed := latencies(*queries, func() error {
-			_, _, err := db.FindPosts(ctx, geopulse.PostFilter{
-				WorkspaceID: ws.ID, PlaceIDs: []int64{busy[rng.IntN(len(busy))]},
-				From: end.AddDate(0, 0, -30), To: end, Limit: 50,
-			})
+		if err := b.atSize(ctx, filepath.Join(*dir, fmt.Sprintf("bench-%d.duckdb", size)), size); err != nil {
 			return err
-		})
-		if feed.err != nil {
-			return feed.err
 		}
-		add("feed page (50 posts, 1 place, 30 days)", label, feed.String(), "p99 ≤ 10 ms")
-		an := latencies(max(*queries/5, 20), func() error {
-			set := make([]int64, 50)
-			for i := range set {
-				set[i] = busy[rng.IntN(len(busy))]
-			}
-			_, err := db.Analytics(ctx, geopulse.AnalyticsFilter{WorkspaceID: ws.ID, PlaceIDs: set, From: end.AddDate(0, 0, -90), To: end})
-			return err
-		})
-		if an.err != nil {
-			return an.err
-		}
-		add("analytics set (50 places, 90 days)", label, an.String(), "p99 ≤ 100 ms")
-		add("memory (RSS now / peak)", label, rss(), "≤ 1.5 GB at 10M")
 	}
-
-	// HTTP ingest: NDJSON batches of 1,000 from two concurrent clients over loopback.
-	srv := &http.Server{Workspaces: db, Places: pl.Places(), Posts: db, Analytics: db, Ingester: pl}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	hs := srv.HTTPServer(ln.Addr().String())
-	go hs.Serve(ln)
-	defer hs.Close()
-	bodies := make([][]byte, *httpPosts/1000)
-	for i := range bodies {
-		var b []byte
-		for range 1000 {
-			b = canonical.AppendJSON(b, world.Next())
-			b = append(b, '\n')
-		}
-		bodies[i] = b
-	}
-	url := "http://" + ln.Addr().String() + "/v1/posts?quiet=1"
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var httpErr error
-	next := 0
-	start = time.Now()
-	for range 2 {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(bodies) {
-					return
-				}
-				if err := postBatch(ctx, url, key, bodies[i]); err != nil {
-					mu.Lock()
-					httpErr = err
-					mu.Unlock()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if httpErr != nil {
-		return httpErr
-	}
-	add("ingest over HTTP (NDJSON × 1,000, 2 clients)", human(stored+len(bodies)*1000)+" posts", rate(len(bodies)*1000, time.Since(start), "posts/s"), "≥ 50,000 posts/s")
 
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "geopulse bench — %d cores, %s, %d places\n\n", runtime.NumCPU(), runtime.Version(), *places)
 	fmt.Fprintln(tw, "measure\tat\tresult\ttarget")
 	fmt.Fprintln(tw, "-------\t--\t------\t------")
-	for _, r := range results {
+	for _, r := range b.results {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, r.size, r.value, r.target)
 	}
 	return tw.Flush()
@@ -342,4 +188,189 @@ func rss() string {
 		}
 	}
 	return now + " / " + peak
+}
+
+// bench measures one configuration and collects the table's rows.
+type bench struct {
+	places, queries, httpPosts int
+	seed                       int64
+	end                        time.Time
+	logf                       func(string, ...any)
+	results                    []benchResult
+}
+
+func (b *bench) add(name, size, value, target string) {
+	b.results = append(b.results, benchResult{name, size, value, target})
+	b.logf("%s [%s]: %s", name, size, value)
+}
+
+// world returns a simulated world whose stream spans the 90 days before b.end
+// with posts posts, over b.places venues.
+func (b *bench) world(posts int) *simulate.World {
+	return simulate.New(simulate.Options{
+		Seed: b.seed, Venues: b.places, Authors: authorsFor(posts, 90),
+		Start: b.end.AddDate(0, 0, -90), End: b.end,
+	})
+}
+
+// matching measures the place index on one core.
+func (b *bench) matching() {
+	world := b.world(1_000_000)
+	ix, _ := geo.NewIndex(world.Places())
+	pts := make([]*geopulse.Post, 200_000)
+	for i := range pts {
+		pts[i] = world.Next()
+	}
+	var dst []int64
+	start := time.Now()
+	var n int
+	for time.Since(start) < 2*time.Second {
+		for _, p := range pts {
+			dst = ix.Match(p.Lat, p.Lon, p.AccuracyM, dst[:0])
+		}
+		n += len(pts)
+	}
+	b.add("place matching (1 goroutine)", fmt.Sprintf("%d places", ix.Len()), rate(n, time.Since(start), "points/s"), "≥ 1,000,000 points/s")
+}
+
+// atSize loads size posts into a fresh store through the pipeline and
+// measures ingest, feed, analytics, memory and HTTP ingest there.
+func (b *bench) atSize(ctx context.Context, path string, size int) error {
+	label := human(size) + " posts"
+	world := b.world(size)
+	db, err := duckdb.Open(ctx, path, duckdb.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ws := &geopulse.Workspace{Name: "bench"}
+	if err := db.CreateWorkspace(ctx, ws); err != nil {
+		return err
+	}
+	key := geopulse.NewAPIKey()
+	if err := db.CreateAPIKey(ctx, ws.ID, geopulse.HashAPIKey(key)); err != nil {
+		return err
+	}
+	// The pipeline's clock is the end of the simulated window, so history
+	// stories arrive already expired as they would in reality; the HTTP run
+	// goes on past it, hence the wide MaxFuture.
+	pl, err := pipeline.New(ctx, db, pipeline.Options{Now: func() time.Time { return b.end }, MaxFuture: 365 * 24 * time.Hour})
+	if err != nil {
+		return err
+	}
+	b.logf("creating %d places", b.places)
+	for _, p := range world.Places() {
+		p.WorkspaceID = ws.ID
+		if err := pl.Places().CreatePlace(ctx, p); err != nil {
+			return fmt.Errorf("create place: %w", err)
+		}
+	}
+	all, err := db.FindPlaces(ctx, geopulse.PlaceFilter{WorkspaceID: ws.ID})
+	if err != nil {
+		return err
+	}
+	placeIDs := make([]int64, 0, len(all))
+	for _, p := range all {
+		placeIDs = append(placeIDs, p.ID)
+	}
+
+	const batch = 10_000
+	posts := make([]*geopulse.Post, batch)
+	var ingestTime time.Duration
+	for stored := 0; stored < size; {
+		k := min(batch, size-stored)
+		for i := range k {
+			posts[i] = world.Next()
+		}
+		t0 := time.Now()
+		if _, err := pl.Ingest(ctx, posts[:k]); err != nil {
+			return err
+		}
+		ingestTime += time.Since(t0)
+		stored += k
+		if stored%1_000_000 == 0 {
+			b.logf("loaded %d posts (%s)", stored, rate(stored, ingestTime, "posts/s"))
+		}
+	}
+	b.add("ingest in process (pipeline → DuckDB, batches of 10,000)", label, rate(size, ingestTime, "posts/s"), "≥ 150,000 posts/s")
+
+	rng := rand.New(rand.NewPCG(uint64(b.seed), uint64(size)))
+	busy := busiest(ctx, db, ws.ID, placeIDs, b.end, rng)
+	feed := latencies(b.queries, func() error {
+		_, _, err := db.FindPosts(ctx, geopulse.PostFilter{
+			WorkspaceID: ws.ID, PlaceIDs: []int64{busy[rng.IntN(len(busy))]},
+			From: b.end.AddDate(0, 0, -30), To: b.end, Limit: 50,
+		})
+		return err
+	})
+	if feed.err != nil {
+		return feed.err
+	}
+	b.add("feed page (50 posts, 1 place, 30 days)", label, feed.String(), "p99 ≤ 10 ms")
+	an := latencies(max(b.queries/5, 20), func() error {
+		set := make([]int64, 50)
+		for i := range set {
+			set[i] = busy[rng.IntN(len(busy))]
+		}
+		_, err := db.Analytics(ctx, geopulse.AnalyticsFilter{WorkspaceID: ws.ID, PlaceIDs: set, From: b.end.AddDate(0, 0, -90), To: b.end})
+		return err
+	})
+	if an.err != nil {
+		return an.err
+	}
+	b.add("analytics set (50 places, 90 days)", label, an.String(), "p99 ≤ 100 ms")
+	b.add("memory (RSS now / peak of the process)", label, rss(), "≤ 1.5 GB at 10M")
+
+	if b.httpPosts < 1000 {
+		return nil
+	}
+	// HTTP ingest: NDJSON batches of 1,000 from two concurrent clients over loopback.
+	srv := &http.Server{Workspaces: db, Places: pl.Places(), Posts: db, Analytics: db, Ingester: pl}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := srv.HTTPServer(ln.Addr().String())
+	go hs.Serve(ln)
+	defer hs.Close()
+	bodies := make([][]byte, b.httpPosts/1000)
+	for i := range bodies {
+		var body []byte
+		for range 1000 {
+			body = canonical.AppendJSON(body, world.Next())
+			body = append(body, '\n')
+		}
+		bodies[i] = body
+	}
+	url := "http://" + ln.Addr().String() + "/v1/posts?quiet=1"
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var httpErr error
+	next := 0
+	start := time.Now()
+	for range 2 {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(bodies) {
+					return
+				}
+				if err := postBatch(ctx, url, key, bodies[i]); err != nil {
+					mu.Lock()
+					httpErr = err
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if httpErr != nil {
+		return httpErr
+	}
+	b.add("ingest over HTTP (NDJSON × 1,000, 2 clients)", label, rate(len(bodies)*1000, time.Since(start), "posts/s"), "≥ 50,000 posts/s")
+	return nil
 }

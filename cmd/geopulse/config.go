@@ -41,7 +41,6 @@ type DemoConfig struct {
 	HistoryPosts int     `yaml:"history_posts"` // posts seeded over the past HistoryDays on first start
 	HistoryDays  int     `yaml:"history_days"`
 	Venues       int     `yaml:"venues"`
-	Authors      int     `yaml:"authors"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.
@@ -59,7 +58,6 @@ func DefaultConfig() Config {
 			HistoryPosts: 200_000,
 			HistoryDays:  30,
 			Venues:       400,
-			Authors:      20_000,
 		},
 	}
 }
@@ -186,8 +184,8 @@ func (c Config) Validate() error {
 	if c.Demo.HistoryPosts < 0 || c.Demo.HistoryDays < 1 {
 		errs = append(errs, errors.New("demo.history_posts must be ≥ 0 and demo.history_days ≥ 1"))
 	}
-	if c.Demo.Venues < 1 || c.Demo.Authors < 1 {
-		errs = append(errs, errors.New("demo.venues and demo.authors must be ≥ 1"))
+	if c.Demo.Venues < 1 {
+		errs = append(errs, errors.New("demo.venues must be ≥ 1"))
 	}
 	return errors.Join(errs...)
 }

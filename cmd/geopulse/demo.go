@@ -28,7 +28,7 @@ type demo struct {
 func (d *demo) setup(ctx context.Context, stdout io.Writer, baseURL string) (string, error) {
 	now := time.Now().UTC()
 	d.world = simulate.New(simulate.Options{
-		Seed: d.cfg.Seed, Venues: d.cfg.Venues, Authors: d.cfg.Authors,
+		Seed: d.cfg.Seed, Venues: d.cfg.Venues, Authors: authorsFor(d.cfg.HistoryPosts, d.cfg.HistoryDays),
 		Start: now.Add(-time.Duration(d.cfg.HistoryDays) * 24 * time.Hour), End: now,
 	})
 	ws, err := d.store.FindWorkspaceByName(ctx, d.cfg.Workspace)
@@ -123,4 +123,11 @@ func (d *demo) stream(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// authorsFor sizes a simulated world so that posts posts span days days: the
+// simulator's stream runs at PostsPerAuthorDay per author, so history that
+// ends "now" needs this many authors.
+func authorsFor(posts, days int) int {
+	return max(int(float64(posts)/(simulate.PostsPerAuthorDay*float64(days))), 200)
 }

@@ -26,7 +26,6 @@ func startMain(t *testing.T, mutate func(*Config)) *Main {
 	m.Config.DataDir = t.TempDir()
 	m.Config.Demo.HistoryPosts = 3_000
 	m.Config.Demo.Venues = 60
-	m.Config.Demo.Authors = 500
 	if mutate != nil {
 		mutate(&m.Config)
 	}
@@ -221,7 +220,7 @@ func TestBinary(t *testing.T) {
 	upRe := regexp.MustCompile(`up on (http://\S+) `)
 	var key, url string
 	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && url == "" {
+	for url == "" && sc.Scan() {
 		if m := keyRe.FindStringSubmatch(sc.Text()); m != nil {
 			key = m[1]
 		}

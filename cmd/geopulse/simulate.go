@@ -36,7 +36,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		posts    = fs.Int("posts", 10_000, "number of posts (0: unlimited when streaming)")
 		days     = fs.Int("days", 30, "history: posts spread over the last N days (file mode)")
 		venues   = fs.Int("venues", 400, "venues in the world")
-		authors  = fs.Int("authors", 5_000, "authors in the world")
+		authors  = fs.Int("authors", 0, "authors in the world (default: enough for -posts to span -days)")
 		out      = fs.String("out", "-", "NDJSON output file ('-': stdout)")
 		places   = fs.String("places", "", "also write the venues as a GeoJSON FeatureCollection to this file")
 		url      = fs.String("url", "", "stream to this server instead of writing a file")
@@ -48,8 +48,11 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *posts < 0 || *days < 1 || *venues < 1 || *authors < 1 || *batch < 1 || *rate < 0 {
-		return fmt.Errorf("simulate: -posts, -days, -venues, -authors, -batch and -rate must be positive: %w", errUsage)
+	if *posts < 0 || *days < 1 || *venues < 1 || *authors < 0 || *batch < 1 || *rate < 0 {
+		return fmt.Errorf("simulate: -posts, -days, -venues, -authors, -batch and -rate must not be negative (-days, -venues and -batch at least 1): %w", errUsage)
+	}
+	if *authors == 0 {
+		*authors = authorsFor(max(*posts, 10_000), *days)
 	}
 	end := time.Now().UTC().Truncate(time.Hour)
 	world := simulate.New(simulate.Options{

@@ -1,0 +1,156 @@
+package http
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/geopulse/geopulse"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultMaxBodyBytes bounds request bodies when Server.MaxBodyBytes is zero:
+// large enough for a bulk upload of ~50,000 posts, small enough that one
+// request cannot exhaust memory.
+const DefaultMaxBodyBytes = 32 << 20
+
+// Server is the HTTP API. Fill the fields, then serve Handler (or HTTPServer).
+// The fields must not change once Handler has been called.
+type Server struct {
+	Logger     *slog.Logger          // nil: discard
+	Registerer prometheus.Registerer // nil: no metrics exported
+	Now        func() time.Time      // nil: time.Now; used for request durations
+
+	Workspaces geopulse.WorkspaceService
+	Places     geopulse.PlaceService
+	Posts      geopulse.PostService
+	Analytics  geopulse.AnalyticsService
+	Ingester   geopulse.Ingester
+
+	// MaxBodyBytes bounds every request body, both as sent and after gzip
+	// decompression; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// Ready, if set, is consulted by /readyz: a non-nil error answers 503.
+	Ready func(ctx context.Context) error
+
+	once    sync.Once
+	handler http.Handler
+	logger  *slog.Logger
+	metrics *metrics
+}
+
+// route is one endpoint. The table returned by Server.routes is the only list
+// of endpoints: the mux is built from it and the OpenAPI test checks the
+// document against it.
+type route struct {
+	method  string
+	pattern string // net/http ServeMux pattern without the method
+	public  bool   // true: served without an API key
+	handler http.HandlerFunc
+}
+
+// routes is the route table. Keep it in the order of the OpenAPI document.
+func (s *Server) routes() []route {
+	return []route{
+		{http.MethodGet, "/healthz", true, s.handleHealth},
+		{http.MethodGet, "/readyz", true, s.handleReady},
+		{http.MethodGet, "/v1/openapi.json", true, s.handleOpenAPI},
+
+		{http.MethodPost, "/v1/posts", false, s.handleIngestPosts},
+		{http.MethodGet, "/v1/posts", false, s.handleFindPosts},
+		{http.MethodPost, "/v1/posts/search", false, s.handleSearchPosts},
+		{http.MethodGet, "/v1/posts/{id}", false, s.handleGetPost},
+		{http.MethodGet, "/v1/authors/{id}/stats", false, s.handleAuthorStats},
+
+		{http.MethodPost, "/v1/places", false, s.handleCreatePlace},
+		{http.MethodGet, "/v1/places", false, s.handleFindPlaces},
+		{http.MethodPost, "/v1/places/import", false, s.handleImportPlaces},
+		{http.MethodGet, "/v1/places/{id}", false, s.handleGetPlace},
+		{http.MethodPatch, "/v1/places/{id}", false, s.handleUpdatePlace},
+		{http.MethodDelete, "/v1/places/{id}", false, s.handleDeletePlace},
+
+		{http.MethodGet, "/v1/analytics", false, s.handleAnalytics},
+	}
+}
+
+// Handler returns the API's handler, built on first use.
+func (s *Server) Handler() http.Handler {
+	s.once.Do(s.build)
+	return s.handler
+}
+
+// HTTPServer returns an *http.Server for addr serving Handler, with timeouts
+// that bound slow clients: headers within 10 s, a whole (bulk) body within
+// 2 min, and idle keep-alive connections closed after 2 min.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	h := s.Handler()
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+}
+
+func (s *Server) build() {
+	s.logger = s.Logger
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	s.metrics = newMetrics(s.Registerer)
+
+	mux := http.NewServeMux()
+	patterns := make(map[string]bool)
+	for _, rt := range s.routes() {
+		h := rt.handler
+		if !rt.public {
+			h = s.authenticate(h)
+		}
+		pattern := rt.method + " " + rt.pattern
+		mux.Handle(pattern, h)
+		patterns[pattern] = true
+	}
+	s.handler = s.instrument(mux, patterns)
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) maxBodyBytes() int64 {
+	if s.MaxBodyBytes > 0 {
+		return s.MaxBodyBytes
+	}
+	return DefaultMaxBodyBytes
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, r, http.StatusOK, statusResponse{Status: "ok"})
+}
+
+// handleReady answers 503 while the process cannot serve (store closed,
+// stream down), so a load balancer stops sending traffic without killing it.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil {
+		if err := s.Ready(r.Context()); err != nil {
+			s.logger.WarnContext(r.Context(), "not ready", slog.Any(keyError, err))
+			s.writeJSON(w, r, http.StatusServiceUnavailable, statusResponse{Status: "unavailable"})
+			return
+		}
+	}
+	s.writeJSON(w, r, http.StatusOK, statusResponse{Status: "ready"})
+}
+
+type statusResponse struct {
+	Status string `json:"status"`
+}

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/geo"
@@ -20,11 +19,8 @@ type Options struct {
 	Now        func() time.Time      // default time.Now
 	Logger     *slog.Logger          // nil: discard
 	Registerer prometheus.Registerer // nil: metrics are kept but not exported
-	// MaxFuture is how far ahead of our clock a post's taken_at may be:
-	// sources' clocks drift, but a post from tomorrow is a bug or an attack.
-	MaxFuture time.Duration // default 1h
-	// MaxCaption bounds captions in runes.
-	MaxCaption int // default 10,000
+	MaxFuture  time.Duration         // see Gate; default 1h
+	MaxCaption int                   // see Gate; default 10,000
 }
 
 // Pipeline validates, enriches, matches and stores posts. It implements
@@ -33,7 +29,7 @@ type Pipeline struct {
 	store  geopulse.Store
 	now    func() time.Time
 	logger *slog.Logger
-	opts   Options
+	gate   Gate
 
 	index   atomic.Pointer[geo.Index]
 	indexMu sync.Mutex // serialises index rebuilds
@@ -49,17 +45,12 @@ func New(ctx context.Context, store geopulse.Store, opts Options) (*Pipeline, er
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.MaxFuture == 0 {
-		opts.MaxFuture = time.Hour
-	}
-	if opts.MaxCaption == 0 {
-		opts.MaxCaption = 10_000
-	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Pipeline{store: store, now: opts.Now, logger: logger, opts: opts, metrics: newMetrics(opts.Registerer)}
+	p := &Pipeline{store: store, now: opts.Now, logger: logger, metrics: newMetrics(opts.Registerer),
+		gate: Gate{MaxFuture: opts.MaxFuture, MaxCaption: opts.MaxCaption}}
 	p.places = &Places{store: store, p: p}
 	if err := p.refreshIndex(ctx); err != nil {
 		return nil, err
@@ -100,7 +91,7 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 	at := make([]int, 0, len(posts))
 	ix := p.index.Load()
 	for i, post := range posts {
-		if err := p.gate(post, now); err != nil {
+		if err := p.gate.Check(post, now); err != nil {
 			errs[i] = err
 			p.metrics.rejected.WithLabelValues(geopulse.ErrorReason(err)).Inc()
 			continue
@@ -135,49 +126,6 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 	}
 	p.metrics.accepted.Add(float64(accepted))
 	return errs, nil
-}
-
-// earliest is the oldest taken_at we accept: older is a zero value or garbage.
-var earliest = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// gate enforces the ingest rules. It checks again what decoders check too,
-// because posts also arrive from connectors and the simulator.
-func (p *Pipeline) gate(post *geopulse.Post, now time.Time) error {
-	switch {
-	case post == nil:
-		return geopulse.Reject(geopulse.ReasonMissingField, "Empty post.")
-	case post.Source == "" || post.SourceID == "":
-		return geopulse.Reject(geopulse.ReasonMissingField, "A post needs source and source_id.")
-	case post.Author.SourceID == "":
-		return geopulse.Reject(geopulse.ReasonMissingField, "A post needs author.source_id.")
-	case !geo.ValidLatLon(post.Lat, post.Lon):
-		return geopulse.Reject(geopulse.ReasonInvalidCoordinates, "Latitude must be within ±90 and longitude within ±180.")
-	case !(post.AccuracyM >= 0 && post.AccuracyM < 1e7):
-		return geopulse.Reject(geopulse.ReasonInvalidField, "accuracy_m must be between 0 and 10,000 km.")
-	case post.Kind != "" && !post.Kind.Valid():
-		return geopulse.Reject(geopulse.ReasonInvalidField, "Unknown kind %q.", post.Kind)
-	case post.TakenAt.Before(earliest):
-		return geopulse.Reject(geopulse.ReasonInvalidField, "taken_at is missing or before 2000.")
-	case post.TakenAt.After(now.Add(p.opts.MaxFuture)):
-		return geopulse.Reject(geopulse.ReasonFutureTimestamp, "taken_at is more than %s in the future.", p.opts.MaxFuture)
-	case post.Author.Private:
-		// Private accounts are never stored, whatever the source says about the post.
-		return geopulse.Reject(geopulse.ReasonPrivateAccount, "The author's account is private.")
-	case utf8.RuneCountInString(post.Caption) > p.opts.MaxCaption:
-		return geopulse.Reject(geopulse.ReasonTooLarge, "Caption is longer than %d characters.", p.opts.MaxCaption)
-	case !validUTF8(post):
-		return geopulse.Reject(geopulse.ReasonInvalidUTF8, "Text fields must be valid UTF-8.")
-	}
-	return nil
-}
-
-func validUTF8(p *geopulse.Post) bool {
-	for _, s := range [...]string{p.Source, p.SourceID, p.Caption, p.PlaceName, p.Author.Handle, p.Author.DisplayName, p.Author.Bio, p.Author.SourceID} {
-		if !utf8.ValidString(s) {
-			return false
-		}
-	}
-	return true
 }
 
 // enrich fills the derived fields of a gated post.

@@ -29,6 +29,7 @@ fuzz:
 	$(GO) test ./geo -run '^$$' -fuzz '^FuzzParseGeometry$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./geo -run '^$$' -fuzz '^FuzzParseFeatureCollection$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./source/canonical -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./http -run '^$$' -fuzz '^FuzzFeedQuery$$' -fuzztime $(FUZZTIME)
 
 # Micro-benchmarks, then the end-to-end table at 1M stored posts.
 bench: build

@@ -146,7 +146,9 @@ type PostService interface {
 	UpsertPosts(ctx context.Context, posts []*Post) ([]error, error)
 
 	// FindPosts returns a page of posts, newest first, and the cursor of the
-	// next page ("" at the end). EINVALID for a bad cursor or filter.
+	// next page ("" at the end). Each post's PlaceIDs are restricted to the
+	// filter's workspace, so no other workspace's place ids leak. EINVALID
+	// for a bad cursor or filter.
 	FindPosts(ctx context.Context, filter PostFilter) ([]*Post, string, error)
 
 	// FindPostByID returns one post visible to the workspace, or ENOTFOUND.

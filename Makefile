@@ -4,7 +4,7 @@ BIN     := bin/geopulse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PKGS    := ./...
 
-.PHONY: all build demo test vet fuzz bench bench-10m clean
+.PHONY: all build demo test vet fuzz bench bench-10m e2e vendor-web clean
 
 all: build
 
@@ -40,5 +40,17 @@ bench: build
 bench-10m: build
 	./$(BIN) bench -sizes 1000000,10000000
 
+# Browser tests of the dashboard in headless Chromium (Debian's chromium
+# package and node needed); `make test` runs them too when GEOPULSE_E2E=1.
+# Screenshots land in e2e/artifacts/.
+e2e:
+	cd e2e && npm ci --no-audit --no-fund
+	GEOPULSE_E2E=1 $(GO) test -count=1 -v -run TestBrowser ./e2e
+
+# Re-vendors the dashboard's front-end libraries from npm (pinned in the
+# script); commit the result.
+vendor-web:
+	./scripts/vendor-web.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin e2e/artifacts

@@ -10,6 +10,10 @@ import (
 	"github.com/geopulse/geopulse"
 )
 
+// retryAfterSeconds is the Retry-After of a 429: the stream's backlog
+// drains at tens of thousands of posts a second, so a short pause is enough.
+const retryAfterSeconds = "1"
+
 // statusCodes maps geopulse error codes to HTTP statuses.
 var statusCodes = map[string]int{
 	geopulse.EINVALID:      http.StatusBadRequest,
@@ -62,6 +66,10 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 			slog.String(keyMethod, r.Method), slog.String(keyPath, r.URL.Path), slog.Any(keyError, err))
 	case code == geopulse.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="geopulse"`)
+	case code == geopulse.ETOOMANY:
+		// Intake is full or behind: tell well-behaved clients when to retry
+		// instead of letting them hammer a server that is catching up.
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	s.writeJSON(w, r, ErrorStatusCode(code), errorResponse{Error: errorBody{
 		Code:    code,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,10 +37,22 @@ type Server struct {
 	// Ready, if set, is consulted by /readyz: a non-nil error answers 503.
 	Ready func(ctx context.Context) error
 
+	// AdminToken authenticates the operator routes under /v1/admin/ (dead
+	// letters). Empty: those routes answer 403. Workspace keys never open
+	// them: they reach every workspace's data.
+	AdminToken string
+	// DeadLetters is the stream's dead-letter queue; nil: the admin routes
+	// answer 404.
+	DeadLetters DeadLetterService
+
+	// Dashboard configures the web dashboard and the live feed (dashboard.go).
+	Dashboard DashboardConfig
+
 	once    sync.Once
 	handler http.Handler
 	logger  *slog.Logger
 	metrics *metrics
+	web     *dashboard
 }
 
 // route is one endpoint. The table returned by Server.routes is the only list
@@ -62,6 +75,7 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/v1/posts", false, s.handleIngestPosts},
 		{http.MethodGet, "/v1/posts", false, s.handleFindPosts},
 		{http.MethodPost, "/v1/posts/search", false, s.handleSearchPosts},
+		{http.MethodGet, "/v1/posts/stream", false, s.handleStreamPosts},
 		{http.MethodGet, "/v1/posts/{id}", false, s.handleGetPost},
 		{http.MethodGet, "/v1/authors/{id}/stats", false, s.handleAuthorStats},
 
@@ -73,6 +87,9 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/v1/places/{id}", false, s.handleDeletePlace},
 
 		{http.MethodGet, "/v1/analytics", false, s.handleAnalytics},
+
+		{http.MethodGet, "/v1/admin/deadletters", false, s.handleListDeadLetters},
+		{http.MethodPost, "/v1/admin/deadletters/redrive", false, s.handleRedriveDeadLetters},
 	}
 }
 
@@ -87,7 +104,7 @@ func (s *Server) Handler() http.Handler {
 // 2 min, and idle keep-alive connections closed after 2 min.
 func (s *Server) HTTPServer(addr string) *http.Server {
 	h := s.Handler()
-	return &http.Server{
+	srv := &http.Server{
 		Addr:              addr,
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -97,6 +114,8 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(s.stopStreams)
+	return srv
 }
 
 func (s *Server) build() {
@@ -110,13 +129,17 @@ func (s *Server) build() {
 	patterns := make(map[string]bool)
 	for _, rt := range s.routes() {
 		h := rt.handler
-		if !rt.public {
-			h = s.authenticate(h)
+		switch {
+		case strings.HasPrefix(rt.pattern, adminPrefix):
+			h = s.authenticateAdmin(h)
+		case !rt.public:
+			h = s.authenticateKeyOrSession(h)
 		}
 		pattern := rt.method + " " + rt.pattern
 		mux.Handle(pattern, h)
 		patterns[pattern] = true
 	}
+	s.mountDashboard(mux, patterns)
 	s.handler = s.instrument(mux, patterns)
 }
 

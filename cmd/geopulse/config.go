@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	gpnats "github.com/geopulse/geopulse/nats"
 	"github.com/goccy/go-yaml"
 )
 
@@ -28,6 +29,29 @@ type Config struct {
 
 	// JanitorInterval is how often expired stories are swept.
 	JanitorInterval time.Duration `yaml:"janitor_interval"`
+
+	// NATS is the external NATS URL (comma-separated for a cluster); empty:
+	// serve runs an embedded server in <data>/nats.
+	NATS string `yaml:"nats"`
+	// NATSSync is the fsync policy of the embedded server: a duration
+	// (default 2m, NATS's own) or "always".
+	NATSSync string `yaml:"nats_sync"`
+	// NATSReplicas of the streams: 1 embedded, 3 in a cluster.
+	NATSReplicas int `yaml:"nats_replicas"`
+	// StreamMaxAge is the replay window of the posts stream.
+	StreamMaxAge time.Duration `yaml:"stream_max_age"`
+	// StreamMaxBytes bounds the posts stream; at it intake answers 429.
+	StreamMaxBytes int64 `yaml:"stream_max_bytes"`
+	// StreamDiscard is what a full stream does: "new" refuses new posts
+	// (429), "old" drops the oldest (shortening the replay window).
+	StreamDiscard string `yaml:"stream_discard"`
+	// IntakeMaxLag is the workers' backlog (posts) beyond which intake
+	// answers 429; -1: no limit.
+	IntakeMaxLag int64 `yaml:"intake_max_lag"`
+	// WorkerConcurrency is the number of pipeline loops per process.
+	WorkerConcurrency int `yaml:"worker_concurrency"`
+	// AdminToken opens the operator API (/v1/admin/…); empty: closed.
+	AdminToken string `yaml:"admin_token"`
 
 	Demo DemoConfig `yaml:"demo"`
 }
@@ -51,6 +75,13 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		JanitorInterval: time.Minute,
+
+		NATSReplicas:      1,
+		StreamMaxAge:      7 * 24 * time.Hour,
+		StreamMaxBytes:    10 << 30,
+		StreamDiscard:     "new",
+		IntakeMaxLag:      1_000_000,
+		WorkerConcurrency: 2,
 		Demo: DemoConfig{
 			Workspace:    "demo",
 			Seed:         1,
@@ -76,6 +107,7 @@ func newConfigFlags(name string, stderr io.Writer) *configFlags {
 	c.fs.StringVar(&c.cfg.DataDir, "data", c.cfg.DataDir, "data directory of the embedded store")
 	c.fs.StringVar(&c.cfg.DB, "db", "", "store DSN (default: DuckDB file in the data directory)")
 	c.fs.StringVar(&c.cfg.LogLevel, "log-level", c.cfg.LogLevel, "log level: debug, info, warn, error")
+	c.fs.StringVar(&c.cfg.NATS, "nats", "", "external NATS URL(s), comma-separated (default: the embedded server in the data directory)")
 	return c
 }
 
@@ -115,6 +147,10 @@ func (c *configFlags) load(args []string, getenv func(string) string) (Config, e
 			cfg.Demo.Seed = c.cfg.Demo.Seed
 		case "demo-history":
 			cfg.Demo.HistoryPosts = c.cfg.Demo.HistoryPosts
+		case "nats":
+			cfg.NATS = c.cfg.NATS
+		case "concurrency":
+			cfg.WorkerConcurrency = c.cfg.WorkerConcurrency
 		}
 	})
 	return cfg, cfg.Validate()
@@ -150,6 +186,15 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("GEOPULSE_LOG_LEVEL", &cfg.LogLevel)
 	str("GEOPULSE_LOG_FORMAT", &cfg.LogFormat)
 	num("GEOPULSE_JANITOR_INTERVAL", func(v string) (err error) { cfg.JanitorInterval, err = time.ParseDuration(v); return })
+	str("GEOPULSE_NATS", &cfg.NATS)
+	str("GEOPULSE_NATS_SYNC", &cfg.NATSSync)
+	num("GEOPULSE_NATS_REPLICAS", func(v string) (err error) { cfg.NATSReplicas, err = strconv.Atoi(v); return })
+	num("GEOPULSE_STREAM_MAX_AGE", func(v string) (err error) { cfg.StreamMaxAge, err = time.ParseDuration(v); return })
+	num("GEOPULSE_STREAM_MAX_BYTES", func(v string) (err error) { cfg.StreamMaxBytes, err = strconv.ParseInt(v, 10, 64); return })
+	str("GEOPULSE_STREAM_DISCARD", &cfg.StreamDiscard)
+	num("GEOPULSE_INTAKE_MAX_LAG", func(v string) (err error) { cfg.IntakeMaxLag, err = strconv.ParseInt(v, 10, 64); return })
+	num("GEOPULSE_WORKER_CONCURRENCY", func(v string) (err error) { cfg.WorkerConcurrency, err = strconv.Atoi(v); return })
+	str("GEOPULSE_ADMIN_TOKEN", &cfg.AdminToken)
 	num("GEOPULSE_DEMO_RATE", func(v string) (err error) { cfg.Demo.Rate, err = strconv.ParseFloat(v, 64); return })
 	num("GEOPULSE_DEMO_SEED", func(v string) (err error) { cfg.Demo.Seed, err = strconv.ParseInt(v, 10, 64); return })
 	num("GEOPULSE_DEMO_HISTORY_POSTS", func(v string) (err error) { cfg.Demo.HistoryPosts, err = strconv.Atoi(v); return })
@@ -187,6 +232,27 @@ func (c Config) Validate() error {
 	if c.Demo.Venues < 1 {
 		errs = append(errs, errors.New("demo.venues must be ≥ 1"))
 	}
+	if _, _, err := c.natsSync(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
+		errs = append(errs, errors.New("nats_replicas: must be from 1 to 5"))
+	}
+	if c.StreamMaxAge < time.Minute {
+		errs = append(errs, errors.New("stream_max_age: must be at least 1m"))
+	}
+	if c.StreamMaxBytes < 1<<20 {
+		errs = append(errs, errors.New("stream_max_bytes: must be at least 1 MiB (1048576)"))
+	}
+	if c.StreamDiscard != "new" && c.StreamDiscard != "old" {
+		errs = append(errs, fmt.Errorf("stream_discard: %q is not new or old", c.StreamDiscard))
+	}
+	if c.IntakeMaxLag < -1 || c.IntakeMaxLag == 0 {
+		errs = append(errs, errors.New("intake_max_lag: must be ≥ 1 (or -1 for no limit)"))
+	}
+	if c.WorkerConcurrency < 1 || c.WorkerConcurrency > 64 {
+		errs = append(errs, errors.New("worker_concurrency: must be from 1 to 64"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -215,10 +281,56 @@ func (c Config) duckDBPath() string {
 	return c.DB
 }
 
+// natsSync is the embedded server's fsync policy: always, or an interval
+// (0: NATS's default of 2 min).
+func (c Config) natsSync() (always bool, interval time.Duration, err error) {
+	switch c.NATSSync {
+	case "":
+		return false, 0, nil
+	case "always":
+		return true, 0, nil
+	}
+	d, err := time.ParseDuration(c.NATSSync)
+	if err != nil || d < time.Second {
+		return false, 0, fmt.Errorf("nats_sync: %q is not \"always\" or a duration of at least 1s", c.NATSSync)
+	}
+	return false, d, nil
+}
+
+// streamConfig is the shape of the streams this configuration asks for.
+func (c Config) streamConfig() gpnats.Config {
+	return gpnats.Config{
+		Replicas:   c.NATSReplicas,
+		MaxAge:     c.StreamMaxAge,
+		MaxBytes:   c.StreamMaxBytes,
+		DiscardOld: c.StreamDiscard == "old",
+	}
+}
+
+// natsDir is where the embedded NATS server keeps its files.
+func (c Config) natsDir() string { return filepath.Join(c.DataDir, "nats") }
+
 // Redacted returns a copy with secrets replaced, for printing.
 func (c Config) Redacted() Config {
 	c.DB = redactDSN(c.DB)
+	c.NATS = redactNATS(c.NATS)
+	if c.AdminToken != "" {
+		c.AdminToken = "REDACTED"
+	}
 	return c
+}
+
+// redactNATS hides credentials (user:password or a token) in each of a
+// comma-separated list of NATS URLs.
+func redactNATS(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			u.User = url.User("REDACTED")
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func redactDSN(dsn string) string {

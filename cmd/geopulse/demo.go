@@ -18,8 +18,12 @@ type demo struct {
 	store    geopulse.Store
 	places   geopulse.PlaceService
 	ingester geopulse.Ingester
-	logger   *slog.Logger
-	world    *simulate.World
+	// drain, if set, waits until the ingested history is processed: the
+	// ingester may be the stream's publisher, which answers once posts are
+	// in the stream, before the workers stored them.
+	drain  func(context.Context) error
+	logger *slog.Logger
+	world  *simulate.World
 }
 
 // setup creates the demo workspace on first start (places and history), and
@@ -86,6 +90,11 @@ func (d *demo) seed(ctx context.Context, ws *geopulse.Workspace) error {
 		}
 		if n%50_000 == 0 || n == d.cfg.HistoryPosts {
 			d.logger.Info("demo history", "posts", n, "of", d.cfg.HistoryPosts)
+		}
+	}
+	if d.drain != nil {
+		if err := d.drain(ctx); err != nil {
+			return fmt.Errorf("seed history: %w", err)
 		}
 	}
 	d.logger.Info("demo seeded", "places", len(d.world.Places()), "accepted", accepted,

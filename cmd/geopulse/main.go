@@ -1,5 +1,7 @@
-// Command geopulse is the one binary of geopulse: it serves the API and the
-// pipeline, administers workspaces, simulates a world and benchmarks itself.
+// Command geopulse is the one binary of geopulse: it serves the API, the
+// stream and the pipeline (all in one, or as separate api and worker
+// roles), replays the stream, manages dead letters, administers workspaces,
+// simulates a world and benchmarks itself.
 // It is the only place that reads flags, environment and files, and the only
 // place that knows concrete adapters and wires them together.
 package main
@@ -26,7 +28,11 @@ Usage:
 
 Commands:
 
-	serve       run API, pipeline and janitor in one process (embedded store)
+	serve       run everything in one process: API, stream (embedded NATS), workers, janitor
+	api         run the HTTP API and intake only, against --nats (scale out)
+	worker      run pipeline workers only, against --nats (scale out)
+	replay      run posts kept in the stream through the pipeline again (--since T)
+	deadletters list, redrive or delete posts the workers gave up on
 	admin       manage workspaces and API keys (admin create-workspace NAME)
 	simulate    generate a synthetic world: NDJSON files or a live stream to a server
 	bench       measure ingest, matching, feed and analytics speed and print a table
@@ -66,6 +72,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args, stdout, stderr)
+	case "api":
+		return runAPI(ctx, args, stdout, stderr)
+	case "worker":
+		return runWorker(ctx, args, stdout, stderr)
+	case "replay":
+		return runReplay(ctx, args, stdout, stderr)
+	case "deadletters":
+		return runDeadLetters(ctx, args, stdout, stderr)
 	case "admin":
 		return runAdmin(ctx, args, stdout, stderr)
 	case "simulate":

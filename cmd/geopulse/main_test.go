@@ -145,6 +145,17 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad log level", []string{"serve", "-log-level", "loud"}, "log_level"},
 		{"postgres not built", []string{"serve", "-db", "postgres://x@localhost/db"}, "PostgreSQL"},
 		{"bad flag", []string{"serve", "-nope"}, "flag provided but not defined"},
+		{"api without nats", []string{"api"}, "--nats"},
+		{"worker without nats", []string{"worker"}, "--nats"},
+		{"replay without since", []string{"replay"}, "--since"},
+		{"replay with a bad time", []string{"replay", "--since", "yesterday"}, "not RFC 3339"},
+		{"deadletters without command", []string{"deadletters"}, "Usage"},
+		{"deadletters unknown command", []string{"deadletters", "purge"}, "unknown deadletters command"},
+		{"redrive needs a target", []string{"deadletters", "redrive"}, "-all or SEQ"},
+		{"bad sequence", []string{"deadletters", "redrive", "x1"}, "not a sequence number"},
+		{"bad nats_sync", []string{"serve", "-config", writeConfig(t, "nats_sync: sometimes\n")}, "nats_sync"},
+		{"bad stream_discard", []string{"serve", "-config", writeConfig(t, "stream_discard: maybe\n")}, "stream_discard"},
+		{"tiny stream", []string{"serve", "-config", writeConfig(t, "stream_max_bytes: 10\n")}, "stream_max_bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,9 +197,27 @@ func TestConfigPrecedence(t *testing.T) {
 func TestConfigRedactsSecrets(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DB = "postgres://geo:hunter2@db.internal:5432/geopulse"
-	if s := cfg.Redacted().DB; strings.Contains(s, "hunter2") || !strings.Contains(s, "REDACTED") {
-		t.Fatalf("redacted DSN = %s", s)
+	cfg.NATS = "nats://tok3n@n1:4222,nats://u:pa55@n2:4222"
+	cfg.AdminToken = "adm1n"
+	r := cfg.Redacted()
+	if strings.Contains(r.DB, "hunter2") || !strings.Contains(r.DB, "REDACTED") {
+		t.Fatalf("redacted DSN = %s", r.DB)
 	}
+	if strings.Contains(r.NATS, "tok3n") || strings.Contains(r.NATS, "pa55") || !strings.Contains(r.NATS, "n2:4222") {
+		t.Fatalf("redacted NATS = %s", r.NATS)
+	}
+	if r.AdminToken != "REDACTED" {
+		t.Fatalf("redacted admin token = %s", r.AdminToken)
+	}
+}
+
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "geopulse.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestBinary builds the real binary and runs the README's first command the

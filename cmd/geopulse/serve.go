@@ -15,31 +15,52 @@ import (
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/duckdb"
 	"github.com/geopulse/geopulse/http"
+	gpnats "github.com/geopulse/geopulse/nats"
 	"github.com/geopulse/geopulse/pipeline"
 	"github.com/geopulse/geopulse/privacy"
+	natsgo "github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Main is the running program: store, pipeline, HTTP server and background
-// jobs, wired from a Config. End-to-end tests start it on ":0".
+// Roles of the binary (see README "Scaling out").
+const (
+	roleServe  = "serve"  // everything in one process, embedded NATS by default
+	roleAPI    = "api"    // HTTP API and intake (publisher)
+	roleWorker = "worker" // pipeline workers and the janitor
+)
+
+// Main is the running program: store, pipeline, stream, HTTP server, workers
+// and background jobs, wired from a Config for one role. End-to-end tests
+// start it on ":0".
 type Main struct {
 	Config Config
+	// Role is roleServe (the default when empty), roleAPI or roleWorker.
+	Role   string
 	Logger *slog.Logger
 	Stdout io.Writer // where the demo prints its key
 
-	Store    geopulse.Store
-	Pipeline *pipeline.Pipeline
-	Registry *prometheus.Registry
+	// Store, if set before Open, is used instead of opening the configured
+	// one, and is not closed by Close (tests run two roles on one store).
+	Store     geopulse.Store
+	Pipeline  *pipeline.Pipeline
+	Registry  *prometheus.Registry
+	Stream    *gpnats.Stream
+	Publisher *gpnats.Publisher // serve and api roles
 
 	// DemoKey is the API key of the demo workspace, set when demo mode starts.
 	DemoKey string
 
-	server *nethttp.Server
-	ln     net.Listener
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ownStore    bool
+	natsServer  *gpnats.Server
+	server      *nethttp.Server
+	ln          net.Listener
+	cancel      context.CancelFunc // background jobs: demo, janitor
+	wg          sync.WaitGroup
+	stopWork    context.CancelFunc // workers
+	stopNotices func()             // place-change notices (worker role)
+	workers     sync.WaitGroup
 }
 
 // NewMain returns a Main with the default configuration.
@@ -47,40 +68,79 @@ func NewMain() *Main {
 	return &Main{Config: DefaultConfig(), Logger: slog.New(slog.DiscardHandler), Stdout: io.Discard}
 }
 
-// Open opens the store, builds the pipeline, starts listening and starts the
-// background jobs. It returns once the server accepts connections.
+func (m *Main) role() string {
+	if m.Role == "" {
+		return roleServe
+	}
+	return m.Role
+}
+
+// Open opens the store, builds the pipeline, connects to (or starts) NATS,
+// starts listening and starts the workers and background jobs the role
+// runs. It returns once the server accepts connections.
 func (m *Main) Open(ctx context.Context) (err error) {
 	defer func() {
 		if err != nil {
 			m.Close()
 		}
 	}()
+	role := m.role()
+	if role != roleServe && role != roleAPI && role != roleWorker {
+		return fmt.Errorf("unknown role %q", role)
+	}
 	m.Registry = prometheus.NewRegistry()
 	m.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	if m.Store, err = openStore(ctx, m.Config, m.Logger); err != nil {
-		return err
+	if m.Store == nil {
+		if m.Store, err = openStore(ctx, m.Config, m.Logger); err != nil {
+			return err
+		}
+		m.ownStore = true
 	}
 	m.Pipeline, err = pipeline.New(ctx, m.Store, pipeline.Options{Logger: m.Logger, Registerer: m.Registry})
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Logger:     m.Logger,
-		Registerer: m.Registry,
-		Workspaces: m.Store,
-		Places:     m.Pipeline.Places(),
-		Posts:      m.Store,
-		Analytics:  m.Store,
-		Ingester:   m.Pipeline,
+	if err := m.openStream(ctx); err != nil {
+		return err
+	}
+	m.Registry.MustRegister(m.Stream.Collector())
+
+	var handler nethttp.Handler
+	if role == roleWorker {
+		handler = m.probes()
+	} else {
+		m.Publisher = gpnats.NewPublisher(m.Stream, gpnats.PublisherOptions{
+			Gate: pipeline.Gate{}, MaxLag: m.Config.IntakeMaxLag, Logger: m.Logger, Registerer: m.Registry,
+		})
+		var places geopulse.PlaceService = m.Pipeline.Places()
+		if role == roleAPI {
+			places = notifyingPlaces{PlaceService: places, stream: m.Stream, logger: m.Logger}
+		}
+		srv := &http.Server{
+			Logger:      m.Logger,
+			Registerer:  m.Registry,
+			Workspaces:  m.Store,
+			Places:      places,
+			Posts:       m.Store,
+			Analytics:   m.Store,
+			Ingester:    m.Publisher,
+			Ready:       m.ready,
+			AdminToken:  m.Config.AdminToken,
+			DeadLetters: deadLetterService{m.Stream},
+		}
+		m.server = srv.HTTPServer(m.Config.Addr)
+		handler = m.server.Handler
 	}
 	if m.ln, err = net.Listen("tcp", m.Config.Addr); err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
-	m.server = srv.HTTPServer(m.Config.Addr)
+	if m.server == nil {
+		m.server = &nethttp.Server{ReadHeaderTimeout: 10 * time.Second}
+	}
 	root := nethttp.NewServeMux()
 	root.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	root.Handle("/", m.server.Handler)
+	root.Handle("/", handler)
 	m.server.Handler = root
 
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -90,18 +150,117 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Logger.Error("http server stopped", "error", err)
 		}
 	})
-	janitor := &privacy.Janitor{Posts: m.Store, Interval: m.Config.JanitorInterval, Logger: m.Logger}
-	m.goRun(func() { janitor.Run(bg) })
+	if role != roleAPI {
+		if err := m.startWorkers(ctx); err != nil {
+			return err
+		}
+		janitor := &privacy.Janitor{Posts: m.Store, Interval: m.Config.JanitorInterval, Logger: m.Logger}
+		m.goRun(func() { janitor.Run(bg) })
+	}
 
-	if m.Config.Demo.Enabled {
-		demo := &demo{cfg: m.Config.Demo, store: m.Store, places: m.Pipeline.Places(), ingester: m.Pipeline, logger: m.Logger}
+	if role == roleServe && m.Config.Demo.Enabled {
+		demo := &demo{cfg: m.Config.Demo, store: m.Store, places: m.Pipeline.Places(), ingester: m.Publisher,
+			drain: m.Stream.WaitDrained, logger: m.Logger}
 		if m.DemoKey, err = demo.setup(ctx, m.Stdout, m.URL()); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		m.goRun(func() { demo.stream(bg) })
 	}
-	m.Logger.Info("geopulse serving", "addr", m.ln.Addr().String(), "store", m.storeName())
+	m.Logger.Info("geopulse serving", "role", role, "addr", m.ln.Addr().String(), "store", m.storeName(), "nats", m.natsName())
 	return nil
+}
+
+// openStream starts the embedded NATS server (serve without --nats) or
+// dials the configured one, and sets up the streams.
+func (m *Main) openStream(ctx context.Context) error {
+	var nc *natsgo.Conn
+	var err error
+	name := "geopulse-" + m.role()
+	if m.Config.NATS == "" {
+		if m.role() != roleServe {
+			return fmt.Errorf("%s: --nats URL is required (only serve runs an embedded NATS server)", m.role())
+		}
+		always, interval, err := m.Config.natsSync()
+		if err != nil {
+			return err
+		}
+		m.natsServer, err = gpnats.StartServer(gpnats.ServerOptions{
+			Dir: m.Config.natsDir(), SyncAlways: always, SyncInterval: interval, Logger: m.Logger,
+		})
+		if err != nil {
+			return err
+		}
+		if nc, err = m.natsServer.Connect(name); err != nil {
+			return fmt.Errorf("connect to embedded nats: %w", err)
+		}
+	} else if nc, err = gpnats.Dial(m.Config.NATS, name, m.Logger); err != nil {
+		return err
+	}
+	if m.Stream, err = gpnats.Open(ctx, nc, m.Config.streamConfig(), m.Logger); err != nil {
+		nc.Close()
+		return fmt.Errorf("open stream: %w", err)
+	}
+	return nil
+}
+
+// startWorkers runs the pipeline workers until Close stops them. In serve
+// they share the API's pipeline, whose index every place write refreshes;
+// a worker process reloads its pipeline when an api process says places
+// changed.
+func (m *Main) startWorkers(ctx context.Context) error {
+	var ingester geopulse.Ingester = m.Pipeline
+	if m.role() == roleWorker {
+		r := &reloadingIngester{store: m.Store, logger: m.Logger, cur: m.Pipeline,
+			opts: pipeline.Options{Logger: m.Logger, Registerer: reRegisterer{m.Registry}}}
+		stop, err := m.Stream.OnPlacesChanged(func(c gpnats.PlaceChange) { r.placesChanged(context.Background(), c) })
+		if err != nil {
+			return err
+		}
+		m.stopNotices = stop
+		ingester = r
+	}
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopWork = stop
+	w := gpnats.NewWorker(m.Stream, gpnats.WorkerOptions{
+		Ingester: ingester, Concurrency: m.Config.WorkerConcurrency, Logger: m.Logger, Registerer: m.Registry,
+	})
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		if err := w.Run(wctx); err != nil {
+			m.Logger.Error("workers stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// ready is /readyz: the store answers and the stream is reachable.
+func (m *Main) ready(ctx context.Context) error {
+	if _, err := m.Store.FindWorkspaceByID(ctx, 0); err != nil && geopulse.ErrorCode(err) != geopulse.ENOTFOUND {
+		return fmt.Errorf("store: %w", err)
+	}
+	return m.Stream.Ready(ctx)
+}
+
+// probes is the worker role's HTTP surface: health and readiness (metrics
+// are mounted next to it, as for every role).
+func (m *Main) probes() nethttp.Handler {
+	mux := nethttp.NewServeMux()
+	status := func(w nethttp.ResponseWriter, code int, s string) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(code)
+		fmt.Fprintf(w, "{\"status\":%q}\n", s)
+	}
+	mux.HandleFunc("GET /healthz", func(w nethttp.ResponseWriter, r *nethttp.Request) { status(w, 200, "ok") })
+	mux.HandleFunc("GET /readyz", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		if err := m.ready(r.Context()); err != nil {
+			m.Logger.Warn("not ready", "error", err)
+			status(w, nethttp.StatusServiceUnavailable, "unavailable")
+			return
+		}
+		status(w, 200, "ready")
+	})
+	return mux
 }
 
 func (m *Main) goRun(f func()) {
@@ -129,11 +288,22 @@ func (m *Main) storeName() string {
 	return redactDSN(m.Config.DB)
 }
 
-// Close stops intake first, lets in-flight requests and jobs finish, then
-// closes the store.
+func (m *Main) natsName() string {
+	if m.Config.NATS == "" {
+		return "embedded:" + m.Config.natsDir()
+	}
+	return redactNATS(m.Config.NATS)
+}
+
+// Close shuts down in dependency order: stop accepting HTTP (in-flight
+// requests finish, their publishes acknowledged), stop the demo and the
+// janitor, let the publisher's last batches finish, stop the workers after
+// their current batch is stored and acked, drain the NATS connection, shut
+// the embedded server down, close the store. It is safe on a Main that
+// failed to open or was closed before.
 func (m *Main) Close() error {
 	var errs []error
-	if m.server != nil {
+	if m.server != nil && m.ln != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
@@ -144,7 +314,23 @@ func (m *Main) Close() error {
 		m.cancel()
 	}
 	m.wg.Wait()
-	if m.Store != nil {
+	if m.Publisher != nil {
+		errs = append(errs, m.Publisher.Close())
+	}
+	if m.stopNotices != nil {
+		m.stopNotices()
+	}
+	if m.stopWork != nil {
+		m.stopWork()
+	}
+	m.workers.Wait()
+	if m.Stream != nil {
+		errs = append(errs, m.Stream.Close())
+	}
+	if m.natsServer != nil {
+		errs = append(errs, m.natsServer.Shutdown())
+	}
+	if m.Store != nil && m.ownStore {
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)

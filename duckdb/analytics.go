@@ -1,0 +1,244 @@
+package duckdb
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/geopulse/geopulse"
+)
+
+// Analytics limits.
+const (
+	defaultTopLimit = 10
+	maxTopLimit     = 1000
+)
+
+// Analytics computes the dashboard aggregates over the posts matched to the
+// selected places of the workspace (every place when filter.PlaceIDs is
+// empty; ids of other workspaces drop out). A post in two selected places
+// counts once in the totals, volume, hashtags, authors and hour of week, and
+// once per place in the place leaderboard. Expired stories still count;
+// their hashtags are gone. Limit caps TopHashtags, TopAuthors and Places.
+// Private authors never appear in TopAuthors. EINVALID for a bad filter.
+//
+// Four statements run concurrently on separate connections: volume, hour
+// of week and the post total (GROUPING SETS over one scan), the place
+// leaderboard, the hashtags (post_tags) and the authors.
+func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopulse.Analytics, error) {
+	if f.WorkspaceID <= 0 {
+		return nil, geopulse.Errorf(geopulse.EINVALID, "Workspace is required.")
+	}
+	unit := "day"
+	switch f.Interval {
+	case "", geopulse.IntervalDay:
+	case geopulse.IntervalHour:
+		unit = "hour"
+	default:
+		return nil, geopulse.Errorf(geopulse.EINVALID, "Interval must be %q or %q.", geopulse.IntervalHour, geopulse.IntervalDay)
+	}
+	limit := f.Limit
+	switch {
+	case limit == 0:
+		limit = defaultTopLimit
+	case limit < 0 || limit > maxTopLimit:
+		return nil, geopulse.Errorf(geopulse.EINVALID, "Limit must be between 1 and %d.", maxTopLimit)
+	}
+	if err := validKinds(f.Kinds); err != nil {
+		return nil, err
+	}
+	if err := validRange(f.From, f.To); err != nil {
+		return nil, err
+	}
+	names, err := db.workspacePlaces(ctx, f.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	var placeIDs []int64
+	for id := range names {
+		if len(f.PlaceIDs) == 0 || slices.Contains(f.PlaceIDs, id) {
+			placeIDs = append(placeIDs, id)
+		}
+	}
+	out := &geopulse.Analytics{}
+	if len(placeIDs) == 0 {
+		return out, nil
+	}
+	slices.Sort(placeIDs)
+	where := []string{`place_id IN (` + sqlInts(placeIDs) + `)`}
+	if !f.From.IsZero() {
+		where = append(where, `taken_at >= `+sqlTime(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, `taken_at < `+sqlTime(f.To))
+	}
+	if len(f.Kinds) > 0 {
+		where = append(where, `kind IN (`+sqlKinds(f.Kinds)+`)`)
+	}
+	cond := strings.Join(where, ` AND `)
+
+	var (
+		wg     sync.WaitGroup
+		errs   [4]error
+		places []geopulse.PlaceCount
+	)
+	wg.Go(func() { errs[0] = db.analyticsCounts(ctx, out, cond, unit) })
+	wg.Go(func() { places, errs[1] = db.placeCounts(ctx, cond) })
+	wg.Go(func() { out.TopHashtags, errs[2] = db.topHashtags(ctx, cond, limit) })
+	wg.Go(func() { out.TopAuthors, out.Authors, errs[3] = db.topAuthors(ctx, cond, limit) })
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	slices.SortFunc(places, func(a, b geopulse.PlaceCount) int {
+		if c := cmp.Compare(b.Posts, a.Posts); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.PlaceID, b.PlaceID)
+	})
+	for i := range places {
+		places[i].Name = names[places[i].PlaceID]
+	}
+	out.Places = places[:min(limit, len(places))]
+	return out, nil
+}
+
+// distinctPosts counts the distinct posts of a group of match rows: rows
+// of single-match posts are distinct already, so only multi rows pay for
+// count(DISTINCT), which measured ~2x slower than count(*) over all rows.
+const distinctPosts = `count(*) FILTER (WHERE NOT multi) + count(DISTINCT post_id) FILTER (WHERE multi)`
+
+// analyticsCounts fills volume, hour of week and the post total of out from
+// one scan. Each grouping set leaves the others' keys NULL, which tells the
+// rows apart (no key column is ever NULL).
+func (db *DB) analyticsCounts(ctx context.Context, out *geopulse.Analytics, cond, unit string) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT date_trunc('`+unit+`', taken_at) AS b, kind,
+			isodow(taken_at) - 1 AS d, hour(taken_at) AS h, `+distinctPosts+`
+		FROM post_places WHERE `+cond+` GROUP BY GROUPING SETS ((b, kind), (d, h), ())`)
+	if err != nil {
+		return fmt.Errorf("counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			b     sql.NullTime
+			kind  sql.NullString
+			d, h  sql.NullInt64
+			posts int64
+		)
+		if err := rows.Scan(&b, &kind, &d, &h, &posts); err != nil {
+			return fmt.Errorf("counts: %w", err)
+		}
+		switch {
+		case b.Valid:
+			out.Volume = append(out.Volume, geopulse.VolumeBucket{Start: utc(b.Time), Kind: geopulse.Kind(kind.String), Posts: posts})
+		case d.Valid:
+			if d.Int64 >= 0 && d.Int64 < 7 && h.Int64 >= 0 && h.Int64 < 24 {
+				out.HourOfWeek[d.Int64][h.Int64] = posts
+			}
+		default:
+			out.Posts = posts
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("counts: %w", err)
+	}
+	slices.SortFunc(out.Volume, func(a, b geopulse.VolumeBucket) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Kind, b.Kind)
+	})
+	return nil
+}
+
+// placeCounts returns posts and distinct authors per place (a post has one
+// match row per place, so count(*) counts posts).
+func (db *DB) placeCounts(ctx context.Context, cond string) ([]geopulse.PlaceCount, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT place_id, count(*), count(DISTINCT author_id)
+		FROM post_places WHERE `+cond+` GROUP BY place_id`)
+	if err != nil {
+		return nil, fmt.Errorf("places: %w", err)
+	}
+	defer rows.Close()
+	var out []geopulse.PlaceCount
+	for rows.Next() {
+		var c geopulse.PlaceCount
+		if err := rows.Scan(&c.PlaceID, &c.Posts, &c.Authors); err != nil {
+			return nil, fmt.Errorf("places: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// topHashtags counts distinct posts per hashtag, most first, ties by term.
+func (db *DB) topHashtags(ctx context.Context, cond string, limit int) ([]geopulse.TermCount, error) {
+	rows, err := db.sql.QueryContext(ctx, fmt.Sprintf(`SELECT tag, %s AS n FROM post_tags
+		WHERE %s GROUP BY tag ORDER BY n DESC, tag LIMIT %d`, distinctPosts, cond, limit))
+	if err != nil {
+		return nil, fmt.Errorf("hashtags: %w", err)
+	}
+	defer rows.Close()
+	var out []geopulse.TermCount
+	for rows.Next() {
+		var t geopulse.TermCount
+		if err := rows.Scan(&t.Term, &t.Posts); err != nil {
+			return nil, fmt.Errorf("hashtags: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// topAuthors ranks the selection's public authors by followers and returns
+// them with the number of distinct authors in the selection. The ranking
+// reads only (id, followers, private) of authors through a semi-join, so
+// that authors is the probe side (as a join's build side it cost 60 ms at
+// 1M authors); the winners' cards are then fetched by primary key.
+func (db *DB) topAuthors(ctx context.Context, cond string, limit int) ([]geopulse.AuthorCount, int64, error) {
+	rows, err := db.sql.QueryContext(ctx, fmt.Sprintf(`WITH
+		s AS MATERIALIZED (SELECT author_id, %s AS n FROM post_places WHERE %s GROUP BY author_id),
+		top AS (SELECT id, followers FROM authors WHERE id IN (SELECT author_id FROM s) AND NOT private
+			ORDER BY followers DESC, id LIMIT %d)
+		SELECT a.id, a.card, s.n, (SELECT count(*) FROM s) FROM top JOIN authors a ON a.id = top.id JOIN s ON s.author_id = top.id
+		ORDER BY top.followers DESC, top.id`, distinctPosts, cond, limit))
+	if err != nil {
+		return nil, 0, fmt.Errorf("authors: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out   []geopulse.AuthorCount
+		total int64
+	)
+	for rows.Next() {
+		var (
+			c    geopulse.AuthorCount
+			card string
+		)
+		a := &c.Author
+		if err := rows.Scan(&a.ID, &card, &c.Posts, &total); err != nil {
+			return nil, 0, fmt.Errorf("authors: %w", err)
+		}
+		if err := decodeCard(a, card); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("authors: %w", err)
+	}
+	if len(out) == 0 {
+		// Every author of the selection is private: the count still stands.
+		err := db.sql.QueryRowContext(ctx, `SELECT count(DISTINCT author_id) FROM post_places WHERE `+cond).Scan(&total)
+		if err != nil {
+			return nil, 0, fmt.Errorf("authors: %w", err)
+		}
+	}
+	return out, total, nil
+}

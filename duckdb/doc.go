@@ -1,0 +1,85 @@
+// Package duckdb is the embedded store: it implements geopulse.Store on one
+// DuckDB file (github.com/duckdb/duckdb-go/v2, cgo) and passes the storetest
+// contract suite. Open applies the numbered migrations embedded from
+// migrations/ (one transaction each, recorded in schema_migrations) and
+// refuses a file whose schema is newer than the binary.
+//
+// # Schema
+//
+//   - workspaces, api_keys (SHA-256 of the key only), places (a venue's
+//     center and radius or a geofence's GeoJSON text, kept byte for byte,
+//     and the bounding box the caller computed).
+//   - posts: one row per post, keyed by geopulse.PostID. The whole post
+//     (but its author card and matches) is one JSON document, doc; what SQL
+//     filters or joins on (kind, author, taken_at, position, expiry) is also
+//     a column, written with doc. place_ids and expired are columns only.
+//   - authors: the latest card, keyed by geopulse.AuthorID, as one JSON
+//     document, card, plus the columns SQL orders and filters on (counts,
+//     private) and card_hash, which tells changed cards apart. author_stats
+//     keeps a row each time an author's counts change.
+//   - post_places(place_id, post_id, taken_at, kind, author_id, expired):
+//     the matches, with what the feed and the analytics select, group and
+//     sort on, so neither touches posts to select. post_tags(place_id,
+//     post_id, taken_at, kind, tag) holds one row per match and distinct
+//     hashtag of a live post, for hashtag search and top hashtags.
+//
+// # Invariants
+//
+//   - posts.place_ids and post_places hold the same matches, of every
+//     workspace. Queries see only the requested workspace's places: ids of
+//     other workspaces drop out of every filter and every returned post.
+//   - A post is written once per delivery, idempotently: re-sending it
+//     updates its mutable fields and replaces its matches; an expired story
+//     keeps its content deleted whatever a source re-sends.
+//   - authors' counts equal the author's newest author_stats row.
+//   - A match row's multi flag is true whenever its post has more than one
+//     match (it may stay true after matches go): aggregates trust rows
+//     without it to be the only row of their post.
+//   - Times are TIMESTAMP holding UTC at microsecond precision; values are
+//     truncated on the way in, so a post written and read back is equal.
+//   - All writes run on one connection under a mutex (DuckDB has a single
+//     writer anyway); reads use the pool concurrently.
+//
+// # Why it looks like this (measured on the 2-core machine; see bench_test.go)
+//
+//   - Ingest appends. A batch is first appended straight into posts and the
+//     match tables with the Appender; the primary key fails the transaction
+//     if a post already exists, and only then is the batch merged through a
+//     staging table with INSERT .. ON CONFLICT .. RETURNING (re-deliveries
+//     are rare and pay for a scan of the match tables). Authors are compared
+//     by a card hash in one narrow join, and only new or changed cards are
+//     deleted and appended again: DuckDB updates per column, and updating
+//     every card of a batch was ~10x slower than the rest of the batch.
+//     Appending ten string and list columns per post cost ~3x one JSON
+//     string (each string is a cgo call), and a page of posts fetched by key
+//     pays per column and row (17 columns: ~2x the time of 4), hence doc
+//     and card.
+//   - Reads go through the match tables. DuckDB keeps rows in insertion
+//     order and skips row groups by min/max zonemaps. Ingest arrives roughly
+//     in time order, so a feed query (ORDER BY taken_at DESC LIMIT n, LIMIT
+//     inlined) reads only the newest row groups; Compact then rewrites the
+//     match tables sorted by (place_id, taken_at), so a query for a few
+//     places reads a few row groups, plus the unsorted tail appended since.
+//     Writes compact automatically when the tail reaches
+//     Options.CompactMinRows and a quarter of the sorted part, which bounds
+//     the rewrite cost per ingested row. Times, ids and kinds are inlined
+//     into queries as literals (never user text) because zonemaps prune only
+//     against constants.
+//   - A page of posts is one statement: candidate ids from a match table,
+//     then posts and authors joined from that small set, which DuckDB turns
+//     into primary-key lookups (dynamic_or_filter_threshold is raised to
+//     maxCandidates for this). An "id IN (list)" joined to another table, or
+//     any join from more keys, scans the whole table instead.
+//   - Analytics run four statements concurrently (volume, hour of week and
+//     total through GROUPING SETS; places; hashtags from post_tags;
+//     authors). count(DISTINCT post_id) runs only on multi rows, which
+//     halved the aggregates' cost. Authors are ranked on (id, followers,
+//     private) through a semi-join, so that authors is the probe side of
+//     the hash join (as its build side it cost ~60 ms at 1M authors), then
+//     the winners' cards are fetched by key.
+//   - There is no index on the match tables: ART inserts slowed ingest, and
+//     DuckDB uses an ART only for single-column equality, which neither the
+//     feed (place and time range) nor the analytics (many places) can use.
+//   - MatchPlace streams candidate positions, keeps matching ids in Go and
+//     rewrites the place's matches with set-based SQL from a staging table.
+package duckdb

@@ -1,0 +1,378 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/geopulse/geopulse"
+)
+
+const placeColumns = `id, workspace_id, name, category, brand, groups, center_lat, center_lon, radius_m,
+	geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanPlace(r rowScanner) (*geopulse.Place, error) {
+	var (
+		p          geopulse.Place
+		groups     any
+		clat, clon sql.NullFloat64
+		geometry   sql.NullString
+	)
+	err := r.Scan(&p.ID, &p.WorkspaceID, &p.Name, &p.Category, &p.Brand, &groups, &clat, &clon, &p.RadiusM,
+		&geometry, &p.BBox.MinLat, &p.BBox.MinLon, &p.BBox.MaxLat, &p.BBox.MaxLon, &p.CreatedAt, &p.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	p.Groups = toStrings(groups)
+	if clat.Valid && clon.Valid {
+		p.Center = &geopulse.LatLon{Lat: clat.Float64, Lon: clon.Float64}
+	}
+	if geometry.Valid {
+		p.Geometry = json.RawMessage(geometry.String)
+	}
+	p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt)
+	return &p, nil
+}
+
+// validatePlace checks what the store relies on: a name and exactly one
+// shape that is at least well formed. Geometric validity (rings, winding,
+// antimeridian) is the geo package's job before the place reaches a store.
+func validatePlace(p *geopulse.Place) error {
+	if strings.TrimSpace(p.Name) == "" {
+		return geopulse.Errorf(geopulse.EINVALID, "Place name is required.")
+	}
+	switch {
+	case p.Center != nil && len(p.Geometry) > 0:
+		return geopulse.Reject(geopulse.ReasonInvalidGeometry, "A place is either a venue (center and radius) or a geofence (geometry), not both.")
+	case p.Center != nil:
+		c := p.Center
+		if !(c.Lat >= -90 && c.Lat <= 90 && c.Lon >= -180 && c.Lon <= 180) {
+			return geopulse.Reject(geopulse.ReasonInvalidCoordinates, "Center is outside WGS84 bounds.")
+		}
+		if !(p.RadiusM > 0) || math.IsInf(p.RadiusM, 0) {
+			return geopulse.Reject(geopulse.ReasonInvalidGeometry, "A venue needs a positive radius.")
+		}
+	case len(p.Geometry) > 0:
+		if !json.Valid(p.Geometry) {
+			return geopulse.Reject(geopulse.ReasonInvalidGeometry, "Geometry is not valid JSON.")
+		}
+		if p.RadiusM != 0 {
+			return geopulse.Reject(geopulse.ReasonInvalidGeometry, "A geofence has no radius.")
+		}
+	default:
+		return geopulse.Reject(geopulse.ReasonInvalidGeometry, "A place needs a center and radius or a geometry.")
+	}
+	return nil
+}
+
+// CreatePlace stores p, assigning p.ID, p.CreatedAt and p.UpdatedAt. p.BBox
+// is stored as given (the caller derives it from the shape). ENOTFOUND for
+// an unknown workspace, EINVALID for a missing name or a malformed shape.
+func (db *DB) CreatePlace(ctx context.Context, p *geopulse.Place) error {
+	if err := validatePlace(p); err != nil {
+		return err
+	}
+	now := db.nowUTC()
+	var id int64
+	err := db.write(ctx, func(c *sql.Conn) error {
+		var n int
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM workspaces WHERE id = ?`, p.WorkspaceID).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			return geopulse.Errorf(geopulse.ENOTFOUND, "Workspace not found.")
+		}
+		var clat, clon, geometry any
+		if p.Center != nil {
+			clat, clon = p.Center.Lat, p.Center.Lon
+		}
+		if len(p.Geometry) > 0 {
+			geometry = string(p.Geometry)
+		}
+		return c.QueryRowContext(ctx, `INSERT INTO places (workspace_id, name, category, brand, groups,
+			center_lat, center_lon, radius_m, geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			p.WorkspaceID, p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry,
+			p.BBox.MinLat, p.BBox.MinLon, p.BBox.MaxLat, p.BBox.MaxLon, now, now).Scan(&id)
+	})
+	if geopulse.ErrorCode(err) == geopulse.ENOTFOUND {
+		return err
+	} else if err != nil {
+		return fmt.Errorf("create place: %w", err)
+	}
+	db.places.invalidate()
+	p.ID, p.CreatedAt, p.UpdatedAt = id, now, now
+	return nil
+}
+
+// FindPlaceByID returns a place of the workspace, or ENOTFOUND (also for a
+// place of another workspace).
+func (db *DB) FindPlaceByID(ctx context.Context, workspaceID, id int64) (*geopulse.Place, error) {
+	return db.findPlace(ctx, db.sql, workspaceID, id)
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (db *DB) findPlace(ctx context.Context, q queryRower, workspaceID, id int64) (*geopulse.Place, error) {
+	p, err := scanPlace(q.QueryRowContext(ctx, `SELECT `+placeColumns+` FROM places WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Place not found.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find place: %w", err)
+	}
+	return p, nil
+}
+
+// FindPlaces returns the workspace's places matching filter, ordered by ID.
+// EINVALID without a workspace.
+func (db *DB) FindPlaces(ctx context.Context, filter geopulse.PlaceFilter) ([]*geopulse.Place, error) {
+	if filter.WorkspaceID <= 0 {
+		return nil, geopulse.Errorf(geopulse.EINVALID, "Workspace is required.")
+	}
+	where := []string{`workspace_id = ?`}
+	args := []any{filter.WorkspaceID}
+	if filter.IDs != nil {
+		if len(filter.IDs) == 0 {
+			return nil, nil
+		}
+		where = append(where, `id IN (`+sqlInts(filter.IDs)+`)`)
+	}
+	if filter.Group != "" {
+		where = append(where, `list_contains(groups, ?)`)
+		args = append(args, filter.Group)
+	}
+	if filter.Category != "" {
+		where = append(where, `category = ?`)
+		args = append(args, filter.Category)
+	}
+	return db.queryPlaces(ctx, `SELECT `+placeColumns+` FROM places WHERE `+strings.Join(where, ` AND `)+` ORDER BY id`, args...)
+}
+
+// AllPlaces returns every place of every workspace, ordered by ID.
+func (db *DB) AllPlaces(ctx context.Context) ([]*geopulse.Place, error) {
+	return db.queryPlaces(ctx, `SELECT `+placeColumns+` FROM places ORDER BY id`)
+}
+
+func (db *DB) queryPlaces(ctx context.Context, query string, args ...any) ([]*geopulse.Place, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find places: %w", err)
+	}
+	defer rows.Close()
+	var out []*geopulse.Place
+	for rows.Next() {
+		p, err := scanPlace(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan place: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find places: %w", err)
+	}
+	return out, nil
+}
+
+// UpdatePlace applies the non-nil fields of upd and returns the place.
+// Setting Center makes the place a venue (its geometry is dropped); setting
+// Geometry makes it a geofence (center and radius are dropped). The BBox is
+// left as it was: the caller derives the new one from the new shape and
+// passes it to MatchPlace, which stores it together with the new matches.
+// ENOTFOUND, EINVALID.
+func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopulse.PlaceUpdate) (*geopulse.Place, error) {
+	if upd.Center != nil && upd.Geometry != nil {
+		return nil, geopulse.Reject(geopulse.ReasonInvalidGeometry, "A place is either a venue (center and radius) or a geofence (geometry), not both.")
+	}
+	var out *geopulse.Place
+	err := db.write(ctx, func(c *sql.Conn) error {
+		p, err := db.findPlace(ctx, c, workspaceID, id)
+		if err != nil {
+			return err
+		}
+		if upd.Name != nil {
+			p.Name = *upd.Name
+		}
+		if upd.Category != nil {
+			p.Category = *upd.Category
+		}
+		if upd.Brand != nil {
+			p.Brand = *upd.Brand
+		}
+		if upd.Groups != nil {
+			p.Groups = *upd.Groups
+		}
+		if upd.Center != nil {
+			center := *upd.Center
+			p.Center, p.Geometry = &center, nil
+		}
+		if upd.Geometry != nil {
+			p.Geometry, p.Center, p.RadiusM = append(json.RawMessage(nil), *upd.Geometry...), nil, 0
+		}
+		if upd.RadiusM != nil {
+			p.RadiusM = *upd.RadiusM
+		}
+		if err := validatePlace(p); err != nil {
+			return err
+		}
+		p.UpdatedAt = db.nowUTC()
+		var clat, clon, geometry any
+		if p.Center != nil {
+			clat, clon = p.Center.Lat, p.Center.Lon
+		}
+		if len(p.Geometry) > 0 {
+			geometry = string(p.Geometry)
+		}
+		_, err = c.ExecContext(ctx, `UPDATE places SET name = ?, category = ?, brand = ?, groups = ?::VARCHAR[],
+			center_lat = ?, center_lon = ?, radius_m = ?, geometry = ?, updated_at = ? WHERE id = ?`,
+			p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry, p.UpdatedAt, p.ID)
+		if err != nil {
+			return err
+		}
+		if len(p.Groups) == 0 {
+			p.Groups = nil
+		}
+		out = p
+		return nil
+	})
+	if code := geopulse.ErrorCode(err); code == geopulse.ENOTFOUND || code == geopulse.EINVALID {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("update place: %w", err)
+	}
+	db.places.invalidate()
+	return out, nil
+}
+
+// DeletePlace removes the place and its matches. ENOTFOUND for a missing
+// place or one of another workspace.
+func (db *DB) DeletePlace(ctx context.Context, workspaceID, id int64) error {
+	err := db.write(ctx, func(c *sql.Conn) error {
+		var n int
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM places WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&n); err != nil {
+			return err
+		} else if n == 0 {
+			return geopulse.Errorf(geopulse.ENOTFOUND, "Place not found.")
+		}
+		pid := strconv.FormatInt(id, 10)
+		for _, q := range []string{
+			`UPDATE posts SET place_ids = list_filter(place_ids, lambda x: x <> ` + pid + `)
+				WHERE id IN (SELECT post_id FROM post_places WHERE place_id = ` + pid + `)`,
+			`DELETE FROM post_places WHERE place_id = ` + pid,
+			`DELETE FROM post_tags WHERE place_id = ` + pid,
+			`DELETE FROM places WHERE id = ` + pid,
+		} {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if geopulse.ErrorCode(err) == geopulse.ENOTFOUND {
+		return err
+	} else if err != nil {
+		return fmt.Errorf("delete place: %w", err)
+	}
+	db.places.invalidate()
+	return nil
+}
+
+// MatchPlace replaces the matches of place id (of any workspace) with every
+// stored post whose position lies in bbox and for which contains(lat, lon,
+// accuracyM) is true (nil contains: the box alone decides), and returns how
+// many matched. It also stores bbox as the place's BBox: after UpdatePlace
+// reshapes a place, the caller computes the new box from the new shape and
+// passes it here, so the box and the matches always change together.
+// Candidates are streamed (only matching ids are kept) and the new matches
+// are written with set-based SQL from an appended staging table, so hundreds
+// of thousands of candidates cost one scan. ENOTFOUND for an unknown place.
+func (db *DB) MatchPlace(ctx context.Context, id int64, bbox geopulse.BBox, contains func(lat, lon, accuracyM float64) bool) (int, error) {
+	db.wmu.Lock()
+	defer db.wmu.Unlock()
+	if db.w == nil {
+		return 0, errClosed
+	}
+	var n int
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM places WHERE id = ?`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("match place: %w", err)
+	} else if n == 0 {
+		return 0, geopulse.Errorf(geopulse.ENOTFOUND, "Place not found.")
+	}
+	ids, err := db.matchCandidates(ctx, bbox, contains)
+	if err != nil {
+		return 0, fmt.Errorf("match place: %w", err)
+	}
+	pid := strconv.FormatInt(id, 10)
+	err = db.inTx(ctx, func(c *sql.Conn) error {
+		if err := appendIDs(ctx, c, ids); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`UPDATE posts SET place_ids = list_filter(place_ids, lambda x: x <> ` + pid + `)
+				WHERE id IN (SELECT post_id FROM post_places WHERE place_id = ` + pid + `)
+				AND id NOT IN (SELECT id FROM stage_ids)`,
+			`UPDATE posts SET place_ids = list_sort(list_append(place_ids, ` + pid + `))
+				WHERE id IN (SELECT id FROM stage_ids) AND NOT list_contains(place_ids, ` + pid + `)`,
+			`DELETE FROM post_places WHERE place_id = ` + pid,
+			`DELETE FROM post_tags WHERE place_id = ` + pid,
+			// The new matches may make other places' rows of a post multi.
+			`UPDATE post_places SET multi = true WHERE NOT multi AND post_id IN
+				(SELECT id FROM posts WHERE id IN (SELECT id FROM stage_ids) AND len(place_ids) > 1)`,
+			`UPDATE post_tags SET multi = true WHERE NOT multi AND post_id IN
+				(SELECT id FROM posts WHERE id IN (SELECT id FROM stage_ids) AND len(place_ids) > 1)`,
+			`INSERT INTO post_places SELECT ` + pid + `, id, taken_at, kind, author_id, expired, len(place_ids) > 1
+				FROM posts WHERE id IN (SELECT id FROM stage_ids)`,
+			`INSERT INTO post_tags SELECT ` + pid + `, id, taken_at, kind,
+				unnest(list_distinct(list_filter(json_extract_string(doc, '$.hashtags[*]'), lambda t: t <> ''))),
+				len(place_ids) > 1
+				FROM posts WHERE id IN (SELECT id FROM stage_ids) AND NOT expired`,
+		} {
+			if _, err := c.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		_, err := c.ExecContext(ctx, `UPDATE places SET min_lat = ?, min_lon = ?, max_lat = ?, max_lon = ? WHERE id = ?`,
+			bbox.MinLat, bbox.MinLon, bbox.MaxLat, bbox.MaxLon, id)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("match place: %w", err)
+	}
+	db.tailRows += int64(len(ids))
+	if err := db.maybeCompact(ctx); err != nil {
+		db.logger.Error("duckdb compaction failed", logKeyError, err)
+	}
+	return len(ids), nil
+}
+
+// matchCandidates streams the posts inside bbox and keeps the ids that
+// contains accepts. The caller holds wmu, so no write interleaves.
+func (db *DB) matchCandidates(ctx context.Context, bbox geopulse.BBox, contains func(lat, lon, accuracyM float64) bool) ([]int64, error) {
+	rows, err := db.w.QueryContext(ctx, `SELECT id, lat, lon, accuracy_m FROM posts
+		WHERE lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?`, bbox.MinLat, bbox.MaxLat, bbox.MinLon, bbox.MaxLon)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var (
+			id            int64
+			lat, lon, acc float64
+		)
+		if err := rows.Scan(&id, &lat, &lon, &acc); err != nil {
+			return nil, err
+		}
+		if contains == nil || contains(lat, lon, acc) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, rows.Err()
+}

@@ -1,0 +1,328 @@
+package nats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/source/canonical"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// WorkerOptions configure a Worker. Zero values are defaults.
+type WorkerOptions struct {
+	// Ingester is the pipeline the posts go through (required).
+	Ingester geopulse.Ingester
+	// Concurrency is the number of fetch-process-ack loops; default 1.
+	Concurrency int
+	// Batch is the most messages fetched and stored at once; default 1,000.
+	Batch int
+	// MaxWait is how long a fetch waits to fill a batch; default 100 ms.
+	MaxWait time.Duration
+	// MaxDeliver is how many deliveries a message whose store write fails
+	// gets before it is dead-lettered; default 5.
+	MaxDeliver int
+	// Backoff is the redelivery delay after the first failure, doubling
+	// with each delivery up to MaxBackoff; defaults 1 s and 30 s.
+	Backoff, MaxBackoff time.Duration
+	Logger              *slog.Logger          // nil: discard
+	Registerer          prometheus.Registerer // nil: metrics kept but not exported
+}
+
+// Worker takes posts from the workers' durable consumer, runs them through
+// the pipeline and acknowledges each only after the store has committed
+// it. Any number of workers, in any number of processes, share the
+// consumer: each message goes to one of them at a time.
+type Worker struct {
+	stream *Stream
+	opts   WorkerOptions
+	logger *slog.Logger
+	m      *workerMetrics
+}
+
+// decodeLimits are generous: the post was decoded and gated at intake (or
+// comes from a trusted door), so here the limits only bound memory.
+var decodeLimits = canonical.Limits{MaxItemBytes: MaxMessageBytes, MaxCaption: 1 << 20, MaxListLen: 10_000}
+
+// NewWorker returns a Worker on s.
+func NewWorker(s *Stream, opts WorkerOptions) *Worker {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 1
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 1000
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = 100 * time.Millisecond
+	}
+	if opts.MaxDeliver <= 0 {
+		opts.MaxDeliver = 5
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{stream: s, opts: opts, logger: logger, m: newWorkerMetrics(opts.Registerer)}
+}
+
+// Run processes messages until ctx ends, then finishes and acknowledges the
+// batches in hand and returns nil. It returns an error only if the consumer
+// cannot be found at start.
+func (w *Worker) Run(ctx context.Context) error {
+	var cons jetstream.Consumer
+	err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
+		cons, err = w.stream.js.Consumer(ctx, StreamPosts, ConsumerWorkers)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("worker: consumer %s: %w", ConsumerWorkers, err)
+	}
+	var wg sync.WaitGroup
+	for range w.opts.Concurrency {
+		wg.Go(func() { w.loop(ctx, cons) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (w *Worker) loop(ctx context.Context, cons jetstream.Consumer) {
+	pause := 50 * time.Millisecond
+	msgs := make([]jetstream.Msg, 0, w.opts.Batch)
+	for ctx.Err() == nil {
+		batch, err := cons.Fetch(w.opts.Batch, jetstream.FetchMaxWait(w.opts.MaxWait))
+		if err == nil {
+			msgs = msgs[:0]
+			// Read the whole batch even if ctx ends meanwhile: these messages
+			// are ours until acked, and abandoning them would delay them by
+			// AckWait.
+			for msg := range batch.Messages() {
+				msgs = append(msgs, msg)
+			}
+			err = batch.Error()
+			if len(msgs) > 0 {
+				w.handle(context.WithoutCancel(ctx), msgs)
+			}
+		}
+		if err != nil && !errors.Is(err, natsgo.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+			// Leader changes and reconnects: wait a little and fetch again.
+			w.m.fetchErrors.Inc()
+			w.logger.Debug("worker fetch", slog.Any(keyError, err))
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, 2*time.Second)
+			continue
+		}
+		pause = 50 * time.Millisecond
+	}
+}
+
+// item is one message of a batch with its decoded post.
+type item struct {
+	msg  jetstream.Msg
+	meta *jetstream.MsgMetadata
+	post *geopulse.Post
+}
+
+// handle decodes a fetched batch, dead-letters what cannot be decoded and
+// stores the rest.
+func (w *Worker) handle(ctx context.Context, msgs []jetstream.Msg) {
+	start := time.Now()
+	items := make([]item, 0, len(msgs))
+	for _, msg := range msgs {
+		meta, err := msg.Metadata()
+		if err != nil {
+			// Not a JetStream message: nothing to ack or dead-letter.
+			w.logger.Error("worker message without metadata", slog.Any(keyError, err))
+			continue
+		}
+		if meta.NumDelivered > 1 {
+			w.m.redeliveries.Inc()
+		}
+		post, err := decode(msg, meta)
+		if err != nil {
+			w.deadLetter(ctx, item{msg: msg, meta: meta}, ReasonUndecodable, err)
+			continue
+		}
+		items = append(items, item{msg: msg, meta: meta, post: post})
+	}
+	w.store(ctx, items, false)
+	w.m.batch.Observe(time.Since(start).Seconds())
+}
+
+// decode reads a message's post. A post without observed_at gets the time
+// the stream stored it: that is when geopulse received it, and a replay
+// then reproduces the same value.
+func decode(msg jetstream.Msg, meta *jetstream.MsgMetadata) (*geopulse.Post, error) {
+	post, err := canonical.DecodePost(msg.Data(), decodeLimits)
+	if err != nil {
+		return nil, err
+	}
+	if post.ObservedAt.IsZero() {
+		post.ObservedAt = meta.Timestamp.UTC()
+	}
+	return post, nil
+}
+
+// store runs items through the pipeline and settles each message. When the
+// batch as a whole fails and some message in it has failed before, the
+// batch is split in halves, so that one poison message is isolated in a
+// few steps while the good ones land; a first failure of a batch is more
+// likely an outage, and the batch is simply retried later.
+func (w *Worker) store(ctx context.Context, items []item, redecode bool) {
+	if len(items) == 0 {
+		return
+	}
+	if redecode {
+		// The pipeline enriched the posts in place; start again from the bytes.
+		fresh := items[:0:0]
+		for _, it := range items {
+			post, err := decode(it.msg, it.meta)
+			if err != nil {
+				w.deadLetter(ctx, it, ReasonUndecodable, err)
+				continue
+			}
+			it.post = post
+			fresh = append(fresh, it)
+		}
+		items = fresh
+		if len(items) == 0 {
+			return
+		}
+	}
+	posts := make([]*geopulse.Post, len(items))
+	for i, it := range items {
+		posts[i] = it.post
+	}
+	errs, err := w.opts.Ingester.Ingest(ctx, posts)
+	if err == nil && len(errs) != len(posts) {
+		err = fmt.Errorf("ingester returned %d results for %d posts", len(errs), len(posts))
+	}
+	if err != nil {
+		seen := false
+		for _, it := range items {
+			seen = seen || it.meta.NumDelivered > 1
+		}
+		switch {
+		case len(items) == 1 || !seen:
+			for _, it := range items {
+				w.retry(ctx, it, err)
+			}
+		default:
+			half := len(items) / 2
+			w.store(ctx, items[:half], true)
+			w.store(ctx, items[half:], true)
+		}
+		return
+	}
+	var stored, rejected int
+	for i, it := range items {
+		switch e := errs[i]; {
+		case e == nil:
+			stored++
+		case geopulse.ErrorCode(e) == geopulse.EINTERNAL:
+			// Not a verdict on the post: a failure to store this one item.
+			w.retry(ctx, it, e)
+			continue
+		default:
+			// The gate or the store said no: final, like at intake.
+			rejected++
+		}
+		w.ack(it)
+	}
+	w.m.messages.WithLabelValues("stored").Add(float64(stored))
+	w.m.messages.WithLabelValues("rejected").Add(float64(rejected))
+}
+
+func (w *Worker) ack(it item) {
+	if err := it.msg.Ack(); err != nil {
+		// The store has the post; the message comes back after AckWait and
+		// is stored again, idempotently.
+		w.logger.Warn("worker ack", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+	}
+}
+
+// retry hands a failed message back for a later delivery with backoff, or
+// dead-letters it once it has had MaxDeliver deliveries.
+func (w *Worker) retry(ctx context.Context, it item, cause error) {
+	n := it.meta.NumDelivered
+	if n >= uint64(w.opts.MaxDeliver) {
+		w.deadLetter(ctx, it, ReasonStoreFailed, cause)
+		return
+	}
+	delay := w.opts.Backoff << min(n-1, 16)
+	delay = min(delay, w.opts.MaxBackoff)
+	w.m.messages.WithLabelValues("retried").Inc()
+	w.logger.Warn("worker store failed; will retry", slog.Uint64(keySeq, it.meta.Sequence.Stream),
+		slog.Uint64(keyDeliveries, n), slog.Any(keyError, cause))
+	if err := it.msg.NakWithDelay(delay); err != nil {
+		w.logger.Warn("worker nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+	}
+}
+
+// deadLetter copies a message to DEADLETTERS with its error, then
+// terminates it in POSTS. If the copy fails the message is nak'd and tried
+// again later: it is never dropped. The dead letter's Nats-Msg-Id is the
+// original sequence, so a worker dying between the two steps cannot make
+// two dead letters of one message.
+func (w *Worker) deadLetter(ctx context.Context, it item, reason string, cause error) {
+	seq := strconv.FormatUint(it.meta.Sequence.Stream, 10)
+	msg := &natsgo.Msg{Subject: subjectDead + reason, Data: it.msg.Data(), Header: natsgo.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, "dead-"+seq)
+	msg.Header.Set(HeaderReason, reason)
+	msg.Header.Set(HeaderError, errorText(cause))
+	msg.Header.Set(HeaderSubject, it.msg.Subject())
+	msg.Header.Set(HeaderSequence, seq)
+	msg.Header.Set(HeaderDeliveries, strconv.FormatUint(it.meta.NumDelivered, 10))
+	msg.Header.Set(HeaderReceived, it.meta.Timestamp.UTC().Format(time.RFC3339Nano))
+	pctx, cancel := context.WithTimeout(ctx, w.stream.cfg.PublishTimeout)
+	defer cancel()
+	if _, err := w.stream.js.PublishMsg(pctx, msg); err != nil {
+		w.logger.Error("worker dead letter", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+		if err := it.msg.NakWithDelay(w.opts.Backoff); err != nil {
+			w.logger.Warn("worker nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+		}
+		return
+	}
+	if err := it.msg.TermWithReason(reason); err != nil {
+		w.logger.Warn("worker term", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+	}
+	w.m.messages.WithLabelValues("dead").Inc()
+	w.m.deadLetters.WithLabelValues(reason).Inc()
+	w.logger.Warn("worker dead-lettered a message", slog.Uint64(keySeq, it.meta.Sequence.Stream),
+		slog.String(keyReason, reason), slog.Uint64(keyDeliveries, it.meta.NumDelivered), slog.Any(keyError, cause))
+}
+
+// errorText is the error as the dead letter keeps it: the user-facing
+// message of a domain error plus its chain, bounded in size (a header).
+func errorText(err error) string {
+	s := err.Error()
+	if len(s) > 1024 {
+		s = s[:1024]
+	}
+	// Header values cannot hold line breaks.
+	b := []byte(s)
+	for i, c := range b {
+		if c == '\r' || c == '\n' {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,242 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/postgres"
+	"github.com/geopulse/geopulse/storetest"
+)
+
+// testDSNEnv names the admin DSN of a PostgreSQL server with PostGIS; the
+// tests create (and drop) a database of their own on it. .ci/run sets it.
+const testDSNEnv = "GEOPULSE_TEST_POSTGRES"
+
+// testDatabase is a fresh database for one test, dropped at its end.
+// schema() hands out fresh, empty schemas in it, which is how each
+// storetest subtest gets its own store quickly (a schema costs a few
+// milliseconds, a database hundreds).
+type testDatabase struct {
+	dsn     string // of the database
+	seq     atomic.Int64
+	adminDB *pgx.Conn
+}
+
+func newTestDatabase(t testing.TB) *testDatabase {
+	t.Helper()
+	admin := os.Getenv(testDSNEnv)
+	if admin == "" {
+		t.Skipf("%s is not set: skipping the PostgreSQL tests (set it to an admin DSN such as postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable; .ci/run does)", testDSNEnv)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("connect %s: %v", testDSNEnv, err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "geopulse_test_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		conn.Close(ctx)
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := conn.Exec(context.Background(), `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+		conn.Close(context.Background())
+	})
+	u, err := url.Parse(admin)
+	if err != nil || u.Scheme == "" {
+		t.Fatalf("%s must be a postgres:// URL: %v", testDSNEnv, err)
+	}
+	u.Path = "/" + name
+	db := &testDatabase{dsn: u.String(), adminDB: conn}
+	// PostGIS once per database, in public, so the per-schema migrations
+	// find it installed.
+	c, err := pgx.Connect(ctx, db.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `CREATE EXTENSION postgis`); err != nil {
+		t.Fatalf("create extension postgis (is postgresql-15-postgis-3 installed?): %v", err)
+	}
+	return db
+}
+
+// schema creates a fresh schema and returns a DSN whose search_path puts
+// it first.
+func (d *testDatabase) schema(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("s%d", d.seq.Add(1))
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, d.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
+		t.Fatal(err)
+	}
+	// Tests need no durability: not waiting for the WAL flush at each
+	// commit (DDL included) halves their time.
+	return withParam(withParam(d.dsn, "search_path", name+",public"), "synchronous_commit", "off")
+}
+
+func withParam(dsn, key, value string) string {
+	u, _ := url.Parse(dsn)
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openFresh opens a migrated store in a fresh schema.
+func (d *testDatabase) openFresh(t testing.TB, now func() time.Time) (*postgres.DB, string) {
+	t.Helper()
+	dsn := d.schema(t)
+	db, err := postgres.Open(context.Background(), dsn, postgres.Options{Now: now, AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, dsn
+}
+
+func TestStore(t *testing.T) {
+	d := newTestDatabase(t)
+	storetest.Run(t, func(t *testing.T, now func() time.Time) geopulse.Store {
+		db, _ := d.openFresh(t, now)
+		return db
+	})
+}
+
+func TestOpen(t *testing.T) {
+	d := newTestDatabase(t)
+	ctx := context.Background()
+
+	t.Run("stale schema is refused until migrated", func(t *testing.T) {
+		dsn := d.schema(t)
+		_, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if !errors.Is(err, postgres.ErrStaleSchema) || !strings.Contains(err.Error(), "geopulse migrate") {
+			t.Fatalf("open unmigrated = %v, want ErrStaleSchema telling to run geopulse migrate", err)
+		}
+		applied, err := postgres.Migrate(ctx, dsn)
+		if err != nil || len(applied) == 0 || applied[0] != "0001_init.sql" {
+			t.Fatalf("migrate = %v, %v", applied, err)
+		}
+		again, err := postgres.Migrate(ctx, dsn)
+		if err != nil || len(again) != 0 {
+			t.Fatalf("second migrate = %v, %v; want nothing to do", again, err)
+		}
+		db, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatalf("second close: %v", err)
+		}
+		if err := db.CreateWorkspace(ctx, &geopulse.Workspace{Name: "x"}); err == nil {
+			t.Fatal("write after close succeeded")
+		}
+	})
+
+	t.Run("concurrent migrations apply once", func(t *testing.T) {
+		dsn := d.schema(t)
+		errc := make(chan error, 3)
+		counts := make(chan int, 3)
+		for range 3 {
+			go func() {
+				applied, err := postgres.Migrate(ctx, dsn)
+				errc <- err
+				counts <- len(applied)
+			}()
+		}
+		total := 0
+		for range 3 {
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			total += <-counts
+		}
+		if total != 1 {
+			t.Fatalf("migrations applied %d times in all, want 1", total)
+		}
+	})
+
+	t.Run("newer schema is refused", func(t *testing.T) {
+		db, dsn := d.openFresh(t, nil)
+		db.Close()
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')`); err != nil {
+			t.Fatal(err)
+		}
+		for _, auto := range []bool{false, true} {
+			_, err = postgres.Open(ctx, dsn, postgres.Options{AutoMigrate: auto})
+			if !errors.Is(err, postgres.ErrNewerSchema) {
+				t.Fatalf("open (auto migrate %v) = %v, want ErrNewerSchema", auto, err)
+			}
+		}
+		if _, err := postgres.Migrate(ctx, dsn); !errors.Is(err, postgres.ErrNewerSchema) {
+			t.Fatalf("migrate = %v, want ErrNewerSchema", err)
+		}
+	})
+
+	t.Run("bad dsn", func(t *testing.T) {
+		for _, dsn := range []string{"postgres://%zz", "postgres://postgres@127.0.0.1:1/nope?sslmode=disable&connect_timeout=2"} {
+			if db, err := postgres.Open(ctx, dsn, postgres.Options{}); err == nil {
+				db.Close()
+				t.Fatalf("open %q succeeded", dsn)
+			}
+		}
+	})
+
+	t.Run("reopen keeps data", func(t *testing.T) {
+		db, dsn := d.openFresh(t, nil)
+		w := &geopulse.Workspace{Name: "kept"}
+		if err := db.CreateWorkspace(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		p := &geopulse.Place{WorkspaceID: w.ID, Name: "p", Center: &geopulse.LatLon{Lat: 1, Lon: 1}, RadiusM: 10}
+		if err := db.CreatePlace(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		post := &geopulse.Post{Source: "s", SourceID: "1", Kind: geopulse.KindPhoto, TakenAt: time.Now(),
+			Author: geopulse.Author{SourceID: "a"}, Lat: 1, Lon: 1, PlaceIDs: []int64{p.ID}}
+		if _, err := db.UpsertPosts(ctx, []*geopulse.Post{post}); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		db, err := postgres.Open(ctx, dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if got, err := db.FindPostByID(ctx, w.ID, post.ID); err != nil || got.SourceID != "1" {
+			t.Fatalf("post after reopen: %+v, %v", got, err)
+		}
+		p2 := &geopulse.Place{WorkspaceID: w.ID, Name: "p2", Center: &geopulse.LatLon{Lat: 1, Lon: 1}, RadiusM: 10}
+		if err := db.CreatePlace(ctx, p2); err != nil || p2.ID <= p.ID {
+			t.Fatalf("new place id %d after %d: %v", p2.ID, p.ID, err)
+		}
+	})
+}

@@ -10,7 +10,7 @@ import (
 // Top-list sizes of the analytics answer.
 const (
 	defaultTopLimit = 10
-	maxTopLimit     = 100
+	maxTopLimit     = 1000
 )
 
 type analyticsResponse struct {

@@ -6,8 +6,11 @@
 // WorkspaceService) and never reach a store or another adapter directly.
 //
 // Invariants:
-//   - Every /v1 endpoint except /v1/openapi.json requires an API key; the
-//     workspace it belongs to is put in the request context, and handlers scope
+//   - Every /v1 endpoint except /v1/openapi.json requires credentials: an API
+//     key (Authorization: Bearer) or a dashboard session cookie, and with the
+//     cookie every state-changing request must also carry the session's
+//     X-CSRF-Token. The workspace they belong to is put in the request
+//     context, and handlers scope
 //     every call by that workspace alone. A workspace id is never read from the
 //     request, so one customer can neither see nor change another's data.
 //   - Errors leave through one function (Server.Error), which maps geopulse

@@ -356,7 +356,7 @@ func TestBadParameters(t *testing.T) {
 		{"bad place id", "/v1/places/0", "invalid_id"},
 		{"bad author id", "/v1/authors/x/stats", "invalid_id"},
 		{"bad analytics interval", "/v1/analytics?interval=week", "invalid_interval"},
-		{"bad analytics limit", "/v1/analytics?limit=1000", "invalid_limit"},
+		{"bad analytics limit", "/v1/analytics?limit=1001", "invalid_limit"},
 		{"bad analytics from", "/v1/analytics?from=2025", "invalid_from"},
 		{"bad analytics kind", "/v1/analytics?kind=x", "invalid_kind"},
 	}

@@ -68,8 +68,9 @@ type Config struct {
 	// AckWait is how long a worker may hold a message before it is
 	// redelivered to another; default 30 s.
 	AckWait time.Duration
-	// MaxAckPending bounds the messages handed to workers and not yet acked;
-	// default 20,000.
+	// MaxAckPending bounds the messages handed to workers and not yet acked
+	// (all worker loops of all processes together); default 50,000, room
+	// for five loops fetching full batches.
 	MaxAckPending int
 	// PublishTimeout bounds the wait for one PubAck; default 10 s.
 	PublishTimeout time.Duration
@@ -84,7 +85,7 @@ var DefaultConfig = Config{
 	Duplicates:     2 * time.Minute,
 	DeadMaxAge:     30 * 24 * time.Hour,
 	AckWait:        30 * time.Second,
-	MaxAckPending:  20_000,
+	MaxAckPending:  50_000,
 	PublishTimeout: 10 * time.Second,
 }
 

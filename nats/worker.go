@@ -22,7 +22,11 @@ type WorkerOptions struct {
 	Ingester geopulse.Ingester
 	// Concurrency is the number of fetch-process-ack loops; default 1.
 	Concurrency int
-	// Batch is the most messages fetched and stored at once; default 1,000.
+	// Batch is the most messages fetched and stored at once; default
+	// 10,000. The store's cost is mostly per transaction, so large batches
+	// matter: measured end to end (BenchmarkEndToEnd), 1,000 gave 8–10k
+	// posts/s, 5,000 13–14k and 10,000 14–15k on the same busy 2-core box.
+	// The consumer's MaxAckPending must cover Concurrency × Batch.
 	Batch int
 	// MaxWait is how long a fetch waits to fill a batch; default 100 ms.
 	MaxWait time.Duration
@@ -57,7 +61,7 @@ func NewWorker(s *Stream, opts WorkerOptions) *Worker {
 		opts.Concurrency = 1
 	}
 	if opts.Batch <= 0 {
-		opts.Batch = 1000
+		opts.Batch = 10_000
 	}
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 100 * time.Millisecond
@@ -222,6 +226,7 @@ func (w *Worker) store(ctx context.Context, items []item, redecode bool) {
 		}
 		switch {
 		case len(items) == 1 || !seen:
+			w.logger.Warn("worker store failed; will retry", slog.Int(keyPosts, len(items)), slog.Any(keyError, err))
 			for _, it := range items {
 				w.retry(ctx, it, err)
 			}
@@ -239,6 +244,7 @@ func (w *Worker) store(ctx context.Context, items []item, redecode bool) {
 			stored++
 		case geopulse.ErrorCode(e) == geopulse.EINTERNAL:
 			// Not a verdict on the post: a failure to store this one item.
+			w.logger.Warn("worker store failed for a post; will retry", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, e))
 			w.retry(ctx, it, e)
 			continue
 		default:
@@ -270,8 +276,6 @@ func (w *Worker) retry(ctx context.Context, it item, cause error) {
 	delay := w.opts.Backoff << min(n-1, 16)
 	delay = min(delay, w.opts.MaxBackoff)
 	w.m.messages.WithLabelValues("retried").Inc()
-	w.logger.Warn("worker store failed; will retry", slog.Uint64(keySeq, it.meta.Sequence.Stream),
-		slog.Uint64(keyDeliveries, n), slog.Any(keyError, cause))
 	if err := it.msg.NakWithDelay(delay); err != nil {
 		w.logger.Warn("worker nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
 	}

@@ -23,18 +23,31 @@ import (
 	"github.com/geopulse/geopulse/source/canonical"
 )
 
+// binDir holds the binary built for the tests; TestMain removes it.
+var binDir string
+
 // buildBinary builds the geopulse binary once for the tests that need it.
 var buildBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "geopulse-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "geopulse")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
 })
+
+// TestMain removes the binary built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 func binary(t *testing.T) string {
 	t.Helper()
@@ -209,7 +222,7 @@ func TestCrashKill9(t *testing.T) {
 		t.Fatalf("create place: %d", code)
 	}
 
-	const total, size, kills = 5000, 100, 4
+	const total, size, kills = 6000, 100, 4
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 1))
 	t.Logf("kill schedule seed %d", seed)
@@ -242,8 +255,9 @@ func TestCrashKill9(t *testing.T) {
 	// the last start, wait a random moment, kill -9, restart.
 	var clientErr error
 	clientDone := false
+	killed := 0
 	for k := 0; k < kills && !clientDone; k++ {
-		threshold := 200 + rng.IntN(600)
+		threshold := 100 + rng.IntN(300)
 		for !clientDone {
 			c.mu.Lock()
 			n := c.ackedSinceStart
@@ -260,9 +274,12 @@ func TestCrashKill9(t *testing.T) {
 		if clientDone {
 			break
 		}
-		time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+		time.Sleep(time.Duration(rng.IntN(40)) * time.Millisecond)
 		proc.kill()
-		t.Logf("kill %d after %d acknowledged", k+1, len(c.acked))
+		killed++
+		c.mu.Lock()
+		t.Logf("kill %d after %d acknowledged", killed, len(c.acked))
+		c.mu.Unlock()
 		proc = startServe(t, bin, addr, data)
 		c.mu.Lock()
 		c.ackedSinceStart = 0
@@ -273,6 +290,9 @@ func TestCrashKill9(t *testing.T) {
 	}
 	if clientErr != nil {
 		t.Fatal(clientErr)
+	}
+	if killed < 3 {
+		t.Fatalf("the client finished after %d kills; the test needs at least 3", killed)
 	}
 	if len(c.acked) != total {
 		t.Fatalf("%d posts acknowledged, want %d", len(c.acked), total)

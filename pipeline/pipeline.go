@@ -33,7 +33,11 @@ type Pipeline struct {
 
 	index   atomic.Pointer[geo.Index]
 	indexMu sync.Mutex // serialises index rebuilds
-	places  *Places
+	// inflight is held shared by every Ingest call. A rebuild takes it
+	// exclusively once after swapping the index, which waits out batches
+	// matched against the old index, so a backfill that follows sees them.
+	inflight sync.RWMutex
+	places   *Places
 
 	metrics metrics
 }
@@ -77,13 +81,51 @@ func (p *Pipeline) refreshIndex(ctx context.Context) error {
 	}
 	p.index.Store(ix)
 	p.metrics.places.Set(float64(ix.Len()))
+	p.inflight.Lock()
+	p.inflight.Unlock() //nolint:staticcheck // an intentional barrier, see inflight
 	return nil
+}
+
+// PlaceChanged is what a process does when another process changed a place:
+// reload the index from the store, and when placeID is not zero (a create or
+// reshape, not a delete) re-match that place against the stored posts, which
+// catches posts this process stored with its old index. It returns the
+// number of matches the place has.
+func (p *Pipeline) PlaceChanged(ctx context.Context, workspaceID, placeID int64) (int, error) {
+	if err := p.refreshIndex(ctx); err != nil {
+		return 0, err
+	}
+	if placeID == 0 {
+		return 0, nil
+	}
+	place, err := p.store.FindPlaceByID(ctx, workspaceID, placeID)
+	if err != nil {
+		return 0, fmt.Errorf("find changed place %d: %w", placeID, err)
+	}
+	shape, err := geo.NewShape(place)
+	if err != nil {
+		return 0, fmt.Errorf("shape of changed place %d: %w", placeID, err)
+	}
+	return p.backfill(ctx, place.ID, shape)
+}
+
+// backfill rewrites a place's matches from the stored posts.
+func (p *Pipeline) backfill(ctx context.Context, placeID int64, shape *geo.Shape) (int, error) {
+	n, err := p.store.MatchPlace(ctx, placeID, shape.BBox(), shape.Contains)
+	if err != nil {
+		return 0, fmt.Errorf("backfill place %d: %w", placeID, err)
+	}
+	p.metrics.backfilled.Add(float64(n))
+	p.logger.Debug("place backfilled", "place_id", placeID, "matches", n)
+	return n, nil
 }
 
 // Ingest gates, enriches and stores posts. The returned slice has one entry
 // per post: nil when accepted, else an *geopulse.Error with a Reason. Posts
 // are modified in place (ID, Cell, tags, PlaceIDs, ExpiresAt).
 func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error, error) {
+	p.inflight.RLock()
+	defer p.inflight.RUnlock()
 	start := time.Now()
 	now := p.now().UTC()
 	errs := make([]error, len(posts))

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -94,13 +93,8 @@ func (s *Places) reindex(ctx context.Context, p *geopulse.Place, shape *geo.Shap
 	if err := s.p.refreshIndex(ctx); err != nil {
 		return err
 	}
-	n, err := s.store.MatchPlace(ctx, p.ID, shape.BBox(), shape.Contains)
-	if err != nil {
-		return fmt.Errorf("backfill place %d: %w", p.ID, err)
-	}
-	s.p.metrics.backfilled.Add(float64(n))
-	s.p.logger.Info("place backfilled", "place_id", p.ID, "matches", n)
-	return nil
+	_, err := s.p.backfill(ctx, p.ID, shape)
+	return err
 }
 
 func applyUpdate(p *geopulse.Place, upd geopulse.PlaceUpdate) {

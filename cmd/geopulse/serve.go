@@ -208,21 +208,19 @@ func (m *Main) openStream(ctx context.Context) error {
 // a worker process reloads its pipeline when an api process says places
 // changed.
 func (m *Main) startWorkers(ctx context.Context) error {
-	var ingester geopulse.Ingester = m.Pipeline
 	if m.role() == roleWorker {
-		r := &reloadingIngester{store: m.Store, logger: m.Logger, cur: m.Pipeline,
-			opts: pipeline.Options{Logger: m.Logger, Registerer: reRegisterer{m.Registry}}}
-		stop, err := m.Stream.OnPlacesChanged(func(c gpnats.PlaceChange) { r.placesChanged(context.Background(), c) })
+		stop, err := m.Stream.OnPlacesChanged(func(c gpnats.PlaceChange) {
+			placesChanged(context.Background(), m.Pipeline, c, m.Logger)
+		})
 		if err != nil {
 			return err
 		}
 		m.stopNotices = stop
-		ingester = r
 	}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWork = stop
 	w := gpnats.NewWorker(m.Stream, gpnats.WorkerOptions{
-		Ingester: ingester, Concurrency: m.Config.WorkerConcurrency, Logger: m.Logger, Registerer: m.Registry,
+		Ingester: m.Pipeline, Concurrency: m.Config.WorkerConcurrency, Logger: m.Logger, Registerer: m.Registry,
 	})
 	m.workers.Add(1)
 	go func() {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/geopulse/geopulse/http"
 	gpnats "github.com/geopulse/geopulse/nats"
 	"github.com/goccy/go-yaml"
 )
@@ -53,7 +54,17 @@ type Config struct {
 	// AdminToken opens the operator API (/v1/admin/…); empty: closed.
 	AdminToken string `yaml:"admin_token"`
 
-	Demo DemoConfig `yaml:"demo"`
+	Dashboard DashboardConfig `yaml:"dashboard"`
+	Demo      DemoConfig      `yaml:"demo"`
+}
+
+// DashboardConfig configures the web dashboard.
+type DashboardConfig struct {
+	Disabled        bool          `yaml:"disabled"`         // serve the API alone
+	TileURL         string        `yaml:"tile_url"`         // optional XYZ tiles under the offline basemap
+	TileAttribution string        `yaml:"tile_attribution"` // the credit line the tile service requires
+	SecureCookies   bool          `yaml:"secure_cookies"`   // always mark the session cookie Secure
+	SessionTTL      time.Duration `yaml:"session_ttl"`      // how long a sign-in lasts
 }
 
 // DemoConfig configures `serve --demo`.
@@ -61,7 +72,8 @@ type DemoConfig struct {
 	Enabled      bool    `yaml:"enabled"`
 	Workspace    string  `yaml:"workspace"`     // name of the demo workspace
 	Seed         int64   `yaml:"seed"`          // simulator seed
-	Rate         float64 `yaml:"rate"`          // live posts per second
+	Rate         float64 `yaml:"rate"`          // live posts per second; 0: the world's own pace
+	Live         bool    `yaml:"live"`          // stream live posts after seeding
 	HistoryPosts int     `yaml:"history_posts"` // posts seeded over the past HistoryDays on first start
 	HistoryDays  int     `yaml:"history_days"`
 	Venues       int     `yaml:"venues"`
@@ -85,9 +97,9 @@ func DefaultConfig() Config {
 		Demo: DemoConfig{
 			Workspace:    "demo",
 			Seed:         1,
-			Rate:         20,
+			Live:         true,
 			HistoryPosts: 200_000,
-			HistoryDays:  30,
+			HistoryDays:  7,
 			Venues:       400,
 		},
 	}
@@ -143,6 +155,8 @@ func (c *configFlags) load(args []string, getenv func(string) string) (Config, e
 			cfg.Demo.Enabled = c.cfg.Demo.Enabled
 		case "demo-rate":
 			cfg.Demo.Rate = c.cfg.Demo.Rate
+		case "demo-live":
+			cfg.Demo.Live = c.cfg.Demo.Live
 		case "demo-seed":
 			cfg.Demo.Seed = c.cfg.Demo.Seed
 		case "demo-history":
@@ -195,15 +209,28 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	num("GEOPULSE_INTAKE_MAX_LAG", func(v string) (err error) { cfg.IntakeMaxLag, err = strconv.ParseInt(v, 10, 64); return })
 	num("GEOPULSE_WORKER_CONCURRENCY", func(v string) (err error) { cfg.WorkerConcurrency, err = strconv.Atoi(v); return })
 	str("GEOPULSE_ADMIN_TOKEN", &cfg.AdminToken)
+	str("GEOPULSE_TILE_URL", &cfg.Dashboard.TileURL)
+	str("GEOPULSE_TILE_ATTRIBUTION", &cfg.Dashboard.TileAttribution)
+	num("GEOPULSE_SECURE_COOKIES", func(v string) (err error) { cfg.Dashboard.SecureCookies, err = strconv.ParseBool(v); return })
 	num("GEOPULSE_DEMO_RATE", func(v string) (err error) { cfg.Demo.Rate, err = strconv.ParseFloat(v, 64); return })
 	num("GEOPULSE_DEMO_SEED", func(v string) (err error) { cfg.Demo.Seed, err = strconv.ParseInt(v, 10, 64); return })
 	num("GEOPULSE_DEMO_HISTORY_POSTS", func(v string) (err error) { cfg.Demo.HistoryPosts, err = strconv.Atoi(v); return })
 	return errors.Join(errs...)
 }
 
+// dashboard is the HTTP layer's view of the dashboard settings.
+func (c Config) dashboard() http.DashboardConfig {
+	d := c.Dashboard
+	return http.DashboardConfig{Disabled: d.Disabled, TileURL: d.TileURL, TileAttribution: d.TileAttribution,
+		SecureCookies: d.SecureCookies, SessionTTL: d.SessionTTL}
+}
+
 // Validate reports every invalid field at once.
 func (c Config) Validate() error {
 	var errs []error
+	if err := c.dashboard().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("dashboard: %w", err))
+	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr: must not be empty"))
 	}

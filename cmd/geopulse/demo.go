@@ -55,7 +55,9 @@ func (d *demo) setup(ctx context.Context, stdout io.Writer, baseURL string) (str
 			return "", err
 		}
 	}
-	fmt.Fprintf(stdout, "\ndemo workspace %q — API key (shown once):\n\n    %s\n\ntry:\n    curl -H 'Authorization: Bearer %s' '%s/v1/places'\n\n", ws.Name, key, key, baseURL)
+	fmt.Fprintf(stdout, "\ndemo workspace %q — API key (shown once):\n\n    %s\n\n"+
+		"open %s and sign in with this key, or try the API:\n    curl -H 'Authorization: Bearer %s' '%s/v1/places'\n\n",
+		ws.Name, key, baseURL, key, baseURL)
 	return key, nil
 }
 
@@ -105,8 +107,14 @@ func (d *demo) seed(ctx context.Context, ws *geopulse.Workspace) error {
 // stream ingests live simulated posts at the configured rate until ctx ends.
 // Posts are sent in small batches each tick so high rates stay cheap.
 func (d *demo) stream(ctx context.Context) {
-	if d.cfg.Rate <= 0 {
+	if !d.cfg.Live {
 		return
+	}
+	rate := d.cfg.Rate
+	if rate == 0 {
+		// The world's own pace keeps live traffic in proportion to the
+		// history, so charts that end "now" do not jump.
+		rate = float64(authorsFor(d.cfg.HistoryPosts, d.cfg.HistoryDays)) * simulate.PostsPerAuthorDay / 86400
 	}
 	const tick = 100 * time.Millisecond
 	t := time.NewTicker(tick)
@@ -117,7 +125,7 @@ func (d *demo) stream(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			owed += d.cfg.Rate * tick.Seconds()
+			owed += rate * tick.Seconds()
 			n := int(owed)
 			owed -= float64(n)
 			if n == 0 {

@@ -117,7 +117,7 @@ func TestServeDemo(t *testing.T) {
 
 func TestServeRestartKeepsData(t *testing.T) {
 	dir := t.TempDir()
-	m := startMain(t, func(c *Config) { c.DataDir = dir; c.Demo.Enabled = true; c.Demo.Rate = 0 })
+	m := startMain(t, func(c *Config) { c.DataDir = dir; c.Demo.Enabled = true; c.Demo.Live = false })
 	var an1 struct{ Posts int64 }
 	call(t, m, "GET", "/v1/analytics", m.DemoKey, "", &an1)
 	if err := m.Close(); err != nil {
@@ -125,7 +125,7 @@ func TestServeRestartKeepsData(t *testing.T) {
 	}
 	*m = Main{} // Cleanup's Close must be harmless on a closed Main
 
-	m2 := startMain(t, func(c *Config) { c.DataDir = dir; c.Demo.Enabled = true; c.Demo.Rate = 0 })
+	m2 := startMain(t, func(c *Config) { c.DataDir = dir; c.Demo.Enabled = true; c.Demo.Live = false })
 	var an2 struct{ Posts int64 }
 	call(t, m2, "GET", "/v1/analytics", m2.DemoKey, "", &an2)
 	if an1.Posts == 0 || an2.Posts != an1.Posts {

@@ -128,6 +128,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Ready:       m.ready,
 			AdminToken:  m.Config.AdminToken,
 			DeadLetters: deadLetterService{m.Stream},
+			Dashboard:   m.Config.dashboard(),
 		}
 		m.server = srv.HTTPServer(m.Config.Addr)
 		handler = m.server.Handler
@@ -356,7 +357,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cf := newConfigFlags("serve", stderr)
 	cf.fs.StringVar(&cf.cfg.Addr, "addr", cf.cfg.Addr, "HTTP listen address")
 	cf.fs.BoolVar(&cf.cfg.Demo.Enabled, "demo", false, "create a demo workspace, seed places and history, stream simulated posts")
-	cf.fs.Float64Var(&cf.cfg.Demo.Rate, "demo-rate", cf.cfg.Demo.Rate, "demo: simulated posts per second")
+	cf.fs.Float64Var(&cf.cfg.Demo.Rate, "demo-rate", cf.cfg.Demo.Rate, "demo: live simulated posts per second (0: the simulated world's own pace)")
+	cf.fs.BoolVar(&cf.cfg.Demo.Live, "demo-live", cf.cfg.Demo.Live, "demo: keep streaming live posts after seeding")
 	cf.fs.Int64Var(&cf.cfg.Demo.Seed, "demo-seed", cf.cfg.Demo.Seed, "demo: simulator seed")
 	cf.fs.IntVar(&cf.cfg.Demo.HistoryPosts, "demo-history", cf.cfg.Demo.HistoryPosts, "demo: posts of history seeded on first start")
 	cfg, err := cf.load(args, os.Getenv)

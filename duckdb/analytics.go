@@ -3,12 +3,12 @@ package duckdb
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/geopulse/geopulse"
 )
@@ -34,11 +34,8 @@ func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopu
 	if f.WorkspaceID <= 0 {
 		return nil, geopulse.Errorf(geopulse.EINVALID, "Workspace is required.")
 	}
-	unit := "day"
 	switch f.Interval {
-	case "", geopulse.IntervalDay:
-	case geopulse.IntervalHour:
-		unit = "hour"
+	case "", geopulse.IntervalDay, geopulse.IntervalHour:
 	default:
 		return nil, geopulse.Errorf(geopulse.EINVALID, "Interval must be %q or %q.", geopulse.IntervalHour, geopulse.IntervalDay)
 	}
@@ -87,7 +84,7 @@ func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopu
 		errs   [4]error
 		places []geopulse.PlaceCount
 	)
-	wg.Go(func() { errs[0] = db.analyticsCounts(ctx, out, cond, unit) })
+	wg.Go(func() { errs[0] = db.analyticsCounts(ctx, out, cond, f.Interval) })
 	wg.Go(func() { places, errs[1] = db.placeCounts(ctx, cond) })
 	wg.Go(func() { out.TopHashtags, errs[2] = db.topHashtags(ctx, cond, limit) })
 	wg.Go(func() { out.TopAuthors, out.Authors, errs[3] = db.topAuthors(ctx, cond, limit) })
@@ -114,36 +111,46 @@ func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopu
 const distinctPosts = `count(*) FILTER (WHERE NOT multi) + count(DISTINCT post_id) FILTER (WHERE multi)`
 
 // analyticsCounts fills volume, hour of week and the post total of out from
-// one scan. Each grouping set leaves the others' keys NULL, which tells the
-// rows apart (no key column is ever NULL).
-func (db *DB) analyticsCounts(ctx context.Context, out *geopulse.Analytics, cond, unit string) error {
-	rows, err := db.sql.QueryContext(ctx, `SELECT date_trunc('`+unit+`', taken_at) AS b, kind,
-			isodow(taken_at) - 1 AS d, hour(taken_at) AS h, `+distinctPosts+`
-		FROM post_places WHERE `+cond+` GROUP BY GROUPING SETS ((b, kind), (d, h), ())`)
+// one aggregation by (hour, kind): a post has one time and one kind, so its
+// distinct count in an (hour, kind) bucket adds up exactly into days, hours
+// of the week and the total. That measured cheaper than GROUPING SETS,
+// which repeat the distinct count per set.
+func (db *DB) analyticsCounts(ctx context.Context, out *geopulse.Analytics, cond string, interval geopulse.Interval) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT date_trunc('hour', taken_at) AS h, kind, `+distinctPosts+`
+		FROM post_places WHERE `+cond+` GROUP BY h, kind`)
 	if err != nil {
 		return fmt.Errorf("counts: %w", err)
 	}
 	defer rows.Close()
+	type bucket struct {
+		start time.Time
+		kind  geopulse.Kind
+	}
+	at := make(map[bucket]int) // index in out.Volume
 	for rows.Next() {
 		var (
-			b     sql.NullTime
-			kind  sql.NullString
-			d, h  sql.NullInt64
+			h     time.Time
+			kind  string
 			posts int64
 		)
-		if err := rows.Scan(&b, &kind, &d, &h, &posts); err != nil {
+		if err := rows.Scan(&h, &kind, &posts); err != nil {
 			return fmt.Errorf("counts: %w", err)
 		}
-		switch {
-		case b.Valid:
-			out.Volume = append(out.Volume, geopulse.VolumeBucket{Start: utc(b.Time), Kind: geopulse.Kind(kind.String), Posts: posts})
-		case d.Valid:
-			if d.Int64 >= 0 && d.Int64 < 7 && h.Int64 >= 0 && h.Int64 < 24 {
-				out.HourOfWeek[d.Int64][h.Int64] = posts
-			}
-		default:
-			out.Posts = posts
+		h = utc(h)
+		start := h
+		if interval != geopulse.IntervalHour {
+			start = time.Date(h.Year(), h.Month(), h.Day(), 0, 0, 0, 0, time.UTC)
 		}
+		k := bucket{start, geopulse.Kind(kind)}
+		if i, ok := at[k]; ok {
+			out.Volume[i].Posts += posts
+		} else {
+			at[k] = len(out.Volume)
+			out.Volume = append(out.Volume, geopulse.VolumeBucket{Start: start, Kind: k.kind, Posts: posts})
+		}
+		day := (int(h.Weekday()) + 6) % 7 // Monday first
+		out.HourOfWeek[day][h.Hour()] += posts
+		out.Posts += posts
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("counts: %w", err)

@@ -434,21 +434,6 @@ func toStrings(v any) []string {
 	return out
 }
 
-// toInts scans a BIGINT[] value.
-func toInts(v any) []int64 {
-	l, _ := v.([]any)
-	if len(l) == 0 {
-		return nil
-	}
-	out := make([]int64, 0, len(l))
-	for _, x := range l {
-		if n, ok := x.(int64); ok {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // emptyIfNil makes nil slices empty lists for the appender (NOT NULL columns).
 func emptyIfNil(s []string) []string {
 	if s == nil {

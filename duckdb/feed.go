@@ -172,9 +172,8 @@ func (db *DB) queryPosts(ctx context.Context, query string, args ...any) ([]*geo
 	var out []*geopulse.Post
 	for rows.Next() {
 		var (
-			p         geopulse.Post
-			placeIDs  any
-			doc, card string
+			p                   geopulse.Post
+			placeIDs, doc, card string
 		)
 		a := &p.Author
 		if err := rows.Scan(&p.ID, &p.Expired, &placeIDs, &doc, &a.ID, &card); err != nil {
@@ -186,7 +185,7 @@ func (db *DB) queryPosts(ctx context.Context, query string, args ...any) ([]*geo
 		if err := decodeCard(a, card); err != nil {
 			return nil, err
 		}
-		p.PlaceIDs = toInts(placeIDs)
+		p.PlaceIDs = parseIDs(placeIDs)
 		out = append(out, &p)
 	}
 	if err := rows.Err(); err != nil {

@@ -7,8 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/geopulse/geopulse"
 )
@@ -261,19 +265,22 @@ func (db *DB) DeletePlace(ctx context.Context, workspaceID, id int64) error {
 		} else if n == 0 {
 			return geopulse.Errorf(geopulse.ENOTFOUND, "Place not found.")
 		}
-		pid := strconv.FormatInt(id, 10)
-		for _, q := range []string{
-			`UPDATE posts SET place_ids = list_filter(place_ids, lambda x: x <> ` + pid + `)
-				WHERE id IN (SELECT post_id FROM post_places WHERE place_id = ` + pid + `)`,
-			`DELETE FROM post_places WHERE place_id = ` + pid,
-			`DELETE FROM post_tags WHERE place_id = ` + pid,
-			`DELETE FROM places WHERE id = ` + pid,
-		} {
-			if _, err := c.ExecContext(ctx, q); err != nil {
-				return err
-			}
+		old, err := placePosts(ctx, c, id)
+		if err != nil {
+			return err
 		}
-		return nil
+		var changes []placesChange
+		for post, ids := range old {
+			changes = append(changes, placesChange{id: post, placeIDs: without(ids, id)})
+		}
+		if err := writePlaceIDs(ctx, c, changes); err != nil {
+			return err
+		}
+		pid := strconv.FormatInt(id, 10)
+		_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id = `+pid+`;
+			DELETE FROM post_tags WHERE place_id = `+pid+`;
+			DELETE FROM places WHERE id = `+pid)
+		return err
 	})
 	if geopulse.ErrorCode(err) == geopulse.ENOTFOUND {
 		return err
@@ -284,15 +291,88 @@ func (db *DB) DeletePlace(ctx context.Context, workspaceID, id int64) error {
 	return nil
 }
 
+// placesChange is a post's new place_ids; multi marks a post that had one
+// match and now has more, whose existing match rows must become multi.
+type placesChange struct {
+	id       int64
+	placeIDs []int64
+	multi    bool
+}
+
+// placePosts returns the posts matched to place id with their place_ids.
+func placePosts(ctx context.Context, c *sql.Conn, id int64) (map[int64][]int64, error) {
+	rows, err := c.QueryContext(ctx, `SELECT id, place_ids FROM posts
+		WHERE id IN (SELECT post_id FROM post_places WHERE place_id = ?)`, id)
+	if err != nil {
+		return nil, fmt.Errorf("place posts: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int64][]int64)
+	for rows.Next() {
+		var (
+			post int64
+			ids  string
+		)
+		if err := rows.Scan(&post, &ids); err != nil {
+			return nil, fmt.Errorf("place posts: %w", err)
+		}
+		out[post] = parseIDs(ids)
+	}
+	return out, rows.Err()
+}
+
+// writePlaceIDs stores new place_ids through stage_places and marks the
+// match rows of posts that became multi. A string column is updated in
+// place; a LIST column would be re-written row by row (~20x slower).
+func writePlaceIDs(ctx context.Context, c *sql.Conn, changes []placesChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := c.ExecContext(ctx, `DELETE FROM stage_places`); err != nil {
+		return err
+	}
+	err := withAppender(c, "temp", "stage_places", func(a *duckdb.Appender) error {
+		for _, ch := range changes {
+			if err := a.AppendRow(ch.id, formatIDs(ch.placeIDs), ch.multi); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = c.ExecContext(ctx, `UPDATE posts SET place_ids = s.place_ids FROM stage_places s WHERE posts.id = s.id;
+		UPDATE post_places SET multi = true WHERE NOT multi AND post_id IN (SELECT id FROM stage_places WHERE multi);
+		UPDATE post_tags SET multi = true WHERE NOT multi AND post_id IN (SELECT id FROM stage_places WHERE multi);`)
+	if err != nil {
+		return fmt.Errorf("place ids: %w", err)
+	}
+	return nil
+}
+
+// without returns ids minus id.
+func without(ids []int64, id int64) []int64 {
+	out := make([]int64, 0, len(ids))
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
 // MatchPlace replaces the matches of place id (of any workspace) with every
 // stored post whose position lies in bbox and for which contains(lat, lon,
 // accuracyM) is true (nil contains: the box alone decides), and returns how
 // many matched. It also stores bbox as the place's BBox: after UpdatePlace
 // reshapes a place, the caller computes the new box from the new shape and
 // passes it here, so the box and the matches always change together.
-// Candidates are streamed (only matching ids are kept) and the new matches
-// are written with set-based SQL from an appended staging table, so hundreds
-// of thousands of candidates cost one scan. ENOTFOUND for an unknown place.
+//
+// Candidates are streamed from one scan of posts and only the matches are
+// kept; place_ids of the posts that gain or lose the place are computed in
+// Go and written through a staging table, and the new match rows are
+// appended. ENOTFOUND for an unknown place.
 func (db *DB) MatchPlace(ctx context.Context, id int64, bbox geopulse.BBox, contains func(lat, lon, accuracyM float64) bool) (int, error) {
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
@@ -305,74 +385,120 @@ func (db *DB) MatchPlace(ctx context.Context, id int64, bbox geopulse.BBox, cont
 	} else if n == 0 {
 		return 0, geopulse.Errorf(geopulse.ENOTFOUND, "Place not found.")
 	}
-	ids, err := db.matchCandidates(ctx, bbox, contains)
+	matches, err := db.matchCandidates(ctx, bbox, contains)
 	if err != nil {
 		return 0, fmt.Errorf("match place: %w", err)
 	}
-	pid := strconv.FormatInt(id, 10)
 	err = db.inTx(ctx, func(c *sql.Conn) error {
-		if err := appendIDs(ctx, c, ids); err != nil {
+		old, err := placePosts(ctx, c, id)
+		if err != nil {
 			return err
 		}
-		for _, q := range []string{
-			`UPDATE posts SET place_ids = list_filter(place_ids, lambda x: x <> ` + pid + `)
-				WHERE id IN (SELECT post_id FROM post_places WHERE place_id = ` + pid + `)
-				AND id NOT IN (SELECT id FROM stage_ids)`,
-			`UPDATE posts SET place_ids = list_sort(list_append(place_ids, ` + pid + `))
-				WHERE id IN (SELECT id FROM stage_ids) AND NOT list_contains(place_ids, ` + pid + `)`,
-			`DELETE FROM post_places WHERE place_id = ` + pid,
-			`DELETE FROM post_tags WHERE place_id = ` + pid,
-			// The new matches may make other places' rows of a post multi.
-			`UPDATE post_places SET multi = true WHERE NOT multi AND post_id IN
-				(SELECT id FROM posts WHERE id IN (SELECT id FROM stage_ids) AND len(place_ids) > 1)`,
-			`UPDATE post_tags SET multi = true WHERE NOT multi AND post_id IN
-				(SELECT id FROM posts WHERE id IN (SELECT id FROM stage_ids) AND len(place_ids) > 1)`,
-			`INSERT INTO post_places SELECT ` + pid + `, id, taken_at, kind, author_id, expired, len(place_ids) > 1
-				FROM posts WHERE id IN (SELECT id FROM stage_ids)`,
-			`INSERT INTO post_tags SELECT ` + pid + `, id, taken_at, kind,
-				unnest(list_distinct(list_filter(json_extract_string(doc, '$.hashtags[*]'), lambda t: t <> ''))),
-				len(place_ids) > 1
-				FROM posts WHERE id IN (SELECT id FROM stage_ids) AND NOT expired`,
-		} {
-			if _, err := c.ExecContext(ctx, q); err != nil {
-				return err
+		var changes []placesChange
+		kept := make(map[int64]bool, len(matches))
+		for i := range matches {
+			m := &matches[i]
+			kept[m.id] = true
+			if !slices.Contains(m.placeIDs, id) {
+				m.placeIDs = normIDs(append(m.placeIDs, id))
+				changes = append(changes, placesChange{id: m.id, placeIDs: m.placeIDs, multi: len(m.placeIDs) == 2})
 			}
 		}
-		_, err := c.ExecContext(ctx, `UPDATE places SET min_lat = ?, min_lon = ?, max_lat = ?, max_lon = ? WHERE id = ?`,
+		for post, ids := range old {
+			if !kept[post] {
+				changes = append(changes, placesChange{id: post, placeIDs: without(ids, id)})
+			}
+		}
+		if err := writePlaceIDs(ctx, c, changes); err != nil {
+			return err
+		}
+		pid := strconv.FormatInt(id, 10)
+		if _, err := c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id = `+pid+`;
+			DELETE FROM post_tags WHERE place_id = `+pid); err != nil {
+			return err
+		}
+		err = withAppender(c, "", "post_places", func(a *duckdb.Appender) error {
+			for _, m := range matches {
+				if err := a.AppendRow(id, m.id, m.takenAt, m.kind, m.authorID, m.expired, len(m.placeIDs) > 1); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = withAppender(c, "", "post_tags", func(a *duckdb.Appender) error {
+			for _, m := range matches {
+				for _, tag := range m.tags {
+					if err := a.AppendRow(id, m.id, m.takenAt, m.kind, tag, len(m.placeIDs) > 1); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		_, err = c.ExecContext(ctx, `UPDATE places SET min_lat = ?, min_lon = ?, max_lat = ?, max_lon = ? WHERE id = ?`,
 			bbox.MinLat, bbox.MinLon, bbox.MaxLat, bbox.MaxLon, id)
 		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("match place: %w", err)
 	}
-	db.tailRows += int64(len(ids))
+	db.tailRows += int64(len(matches))
 	if err := db.maybeCompact(ctx); err != nil {
 		db.logger.Error("duckdb compaction failed", logKeyError, err)
 	}
-	return len(ids), nil
+	return len(matches), nil
 }
 
-// matchCandidates streams the posts inside bbox and keeps the ids that
-// contains accepts. The caller holds wmu, so no write interleaves.
-func (db *DB) matchCandidates(ctx context.Context, bbox geopulse.BBox, contains func(lat, lon, accuracyM float64) bool) ([]int64, error) {
-	rows, err := db.w.QueryContext(ctx, `SELECT id, lat, lon, accuracy_m FROM posts
-		WHERE lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?`, bbox.MinLat, bbox.MaxLat, bbox.MinLon, bbox.MaxLon)
+// candidate is a stored post that matches a place, with what its match
+// rows need.
+type candidate struct {
+	id, authorID int64
+	takenAt      time.Time
+	kind         string
+	expired      bool
+	placeIDs     []int64
+	tags         []string // distinct hashtags of a live post
+}
+
+// matchCandidates streams the posts inside bbox and keeps those contains
+// accepts. The caller holds wmu, so no write interleaves.
+func (db *DB) matchCandidates(ctx context.Context, bbox geopulse.BBox, contains func(lat, lon, accuracyM float64) bool) ([]candidate, error) {
+	rows, err := db.w.QueryContext(ctx, `SELECT id, lat, lon, accuracy_m, taken_at, kind, author_id, expired, place_ids, doc
+		FROM posts WHERE lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?`, bbox.MinLat, bbox.MaxLat, bbox.MinLon, bbox.MaxLon)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ids []int64
+	var out []candidate
 	for rows.Next() {
 		var (
-			id            int64
+			c             candidate
 			lat, lon, acc float64
+			ids, doc      string
 		)
-		if err := rows.Scan(&id, &lat, &lon, &acc); err != nil {
+		if err := rows.Scan(&c.id, &lat, &lon, &acc, &c.takenAt, &c.kind, &c.authorID, &c.expired, &ids, &doc); err != nil {
 			return nil, err
 		}
-		if contains == nil || contains(lat, lon, acc) {
-			ids = append(ids, id)
+		if contains != nil && !contains(lat, lon, acc) {
+			continue
 		}
+		c.takenAt, c.placeIDs = utc(c.takenAt), parseIDs(ids)
+		if !c.expired {
+			var d struct {
+				Hashtags []string `json:"hashtags"`
+			}
+			if err := json.Unmarshal([]byte(doc), &d); err != nil {
+				return nil, fmt.Errorf("decode post %d: %w", c.id, err)
+			}
+			c.tags = distinct(d.Hashtags)
+		}
+		out = append(out, c)
 	}
-	return ids, rows.Err()
+	return out, rows.Err()
 }

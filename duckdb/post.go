@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -20,7 +22,7 @@ import (
 const stagingDDL = `
 CREATE TEMP TABLE stage_posts (
 	id BIGINT, kind VARCHAR, author_id BIGINT, taken_at TIMESTAMP, lat DOUBLE, lon DOUBLE,
-	accuracy_m DOUBLE, expires_at TIMESTAMP, expired BOOLEAN, place_ids BIGINT[], doc VARCHAR);
+	accuracy_m DOUBLE, expires_at TIMESTAMP, expired BOOLEAN, place_ids VARCHAR, doc VARCHAR);
 CREATE TEMP TABLE stage_authors (id BIGINT, card_hash BIGINT);
 CREATE TEMP TABLE stage_cmp (
 	id BIGINT, rid BIGINT, present BOOLEAN, changed BOOLEAN,
@@ -29,6 +31,7 @@ CREATE TEMP TABLE stage_stats (
 	author_id BIGINT, ord INTEGER, observed_at TIMESTAMP,
 	followers BIGINT, following BIGINT, posts_count BIGINT);
 CREATE TEMP TABLE stage_ids (id BIGINT);
+CREATE TEMP TABLE stage_places (id BIGINT, place_ids VARCHAR, multi BOOLEAN);
 `
 
 // postColumns are the columns of posts in table order, without rev.
@@ -246,12 +249,8 @@ func postRow(s stagedPost, extra ...driver.Value) []driver.Value {
 	if p.ExpiresAt != nil {
 		expires = *p.ExpiresAt
 	}
-	placeIDs := make([]any, len(s.placeIDs))
-	for i, id := range s.placeIDs {
-		placeIDs[i] = id
-	}
 	return append([]driver.Value{p.ID, string(p.Kind), p.Author.ID, p.TakenAt, p.Lat, p.Lon, p.AccuracyM,
-		expires, p.Expired, placeIDs, s.doc}, extra...)
+		expires, p.Expired, formatIDs(s.placeIDs), s.doc}, extra...)
 }
 
 // mergePosts upserts the batch through stage_posts. It returns the ids that
@@ -329,6 +328,33 @@ func appendIDs(ctx context.Context, c *sql.Conn, ids []int64) error {
 		}
 		return nil
 	})
+}
+
+// formatIDs renders sorted ids as posts.place_ids stores them.
+func formatIDs(ids []int64) string {
+	b := make([]byte, 0, 8*len(ids))
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(b)
+}
+
+// parseIDs reads posts.place_ids; anything unparsable is skipped (the
+// column is only ever written by formatIDs).
+func parseIDs(s string) []int64 {
+	if s == "" {
+		return nil
+	}
+	out := make([]int64, 0, strings.Count(s, ",")+1)
+	for f := range strings.SplitSeq(s, ",") {
+		if id, err := strconv.ParseInt(f, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // normIDs returns ids sorted and without duplicates or non-positive ids.

@@ -70,10 +70,12 @@ CREATE INDEX author_stats_author_id ON author_stats (author_id);
 -- pays per column and row, and appending ten string and list columns per
 -- post measured ~3x slower than one string. Hashtags are searched through
 -- post_tags; DuckDB's json functions read doc for ad-hoc SQL. place_ids
--- mirrors post_places (every workspace's places), so a page of posts gets
--- its matches without touching post_places; expired and place_ids are only
--- columns. rev counts re-deliveries, which tells UpsertPosts which posts
--- existed.
+-- mirrors post_places (every workspace's places, as sorted decimal ids
+-- joined by commas: DuckDB rewrites a row to UPDATE a LIST, which made
+-- backfilling a place ~20x slower than updating a string), so a page of
+-- posts gets its matches without touching post_places. expired and
+-- place_ids are only columns. rev counts re-deliveries, which tells
+-- UpsertPosts which posts existed.
 CREATE TABLE posts (
 	id          BIGINT PRIMARY KEY,
 	kind        VARCHAR NOT NULL,
@@ -84,7 +86,7 @@ CREATE TABLE posts (
 	accuracy_m  DOUBLE NOT NULL,
 	expires_at  TIMESTAMP,
 	expired     BOOLEAN NOT NULL,
-	place_ids   BIGINT[] NOT NULL,
+	place_ids   VARCHAR NOT NULL,
 	doc         VARCHAR NOT NULL,
 	rev         INTEGER NOT NULL DEFAULT 0
 );

@@ -239,7 +239,7 @@ func (b *bench) matching() {
 func (b *bench) atSize(ctx context.Context, path string, size int) error {
 	label := human(size) + " posts"
 	world := b.world(size)
-	db, err := duckdb.Open(ctx, path, duckdb.Options{})
+	db, err := duckdb.Open(ctx, path, duckdb.Options{MemoryLimit: DefaultConfig().DBMemoryLimit})
 	if err != nil {
 		return err
 	}

@@ -22,11 +22,14 @@ import (
 // file named by -config (YAML), GEOPULSE_* environment variables (with
 // *_FILE variants for secrets), then flags.
 type Config struct {
-	Addr      string `yaml:"addr"`       // HTTP listen address
-	DataDir   string `yaml:"data"`       // where the embedded store lives
-	DB        string `yaml:"db"`         // store DSN; empty: DuckDB file in DataDir
-	LogLevel  string `yaml:"log_level"`  // debug, info, warn, error
-	LogFormat string `yaml:"log_format"` // text or json
+	Addr    string `yaml:"addr"` // HTTP listen address
+	DataDir string `yaml:"data"` // where the embedded store lives
+	DB      string `yaml:"db"`   // store DSN; empty: DuckDB file in DataDir
+	// DBMemoryLimit caps the embedded store's memory (DuckDB's own default
+	// is 80 % of RAM, which a 10M-post load reaches).
+	DBMemoryLimit string `yaml:"db_memory_limit"`
+	LogLevel      string `yaml:"log_level"`  // debug, info, warn, error
+	LogFormat     string `yaml:"log_format"` // text or json
 
 	// JanitorInterval is how often expired stories are swept.
 	JanitorInterval time.Duration `yaml:"janitor_interval"`
@@ -85,6 +88,7 @@ func DefaultConfig() Config {
 		Addr:            ":8080",
 		DataDir:         "./data",
 		LogLevel:        "info",
+		DBMemoryLimit:   "1GB",
 		LogFormat:       "text",
 		JanitorInterval: time.Minute,
 
@@ -197,6 +201,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	str("GEOPULSE_ADDR", &cfg.Addr)
 	str("GEOPULSE_DATA", &cfg.DataDir)
 	str("GEOPULSE_DB", &cfg.DB)
+	str("GEOPULSE_DB_MEMORY_LIMIT", &cfg.DBMemoryLimit)
 	str("GEOPULSE_LOG_LEVEL", &cfg.LogLevel)
 	str("GEOPULSE_LOG_FORMAT", &cfg.LogFormat)
 	num("GEOPULSE_JANITOR_INTERVAL", func(v string) (err error) { cfg.JanitorInterval, err = time.ParseDuration(v); return })

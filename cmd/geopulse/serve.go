@@ -346,7 +346,7 @@ func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (geopulse.S
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
 	}
-	db, err := duckdb.Open(ctx, path, duckdb.Options{Logger: logger})
+	db, err := duckdb.Open(ctx, path, duckdb.Options{Logger: logger, MemoryLimit: cfg.DBMemoryLimit})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w (is another geopulse process using it?)", path, err)
 	}

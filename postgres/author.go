@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-		"fmt"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"time"

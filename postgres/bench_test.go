@@ -21,6 +21,7 @@ import (
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/geo"
 	"github.com/geopulse/geopulse/postgres"
+	"github.com/geopulse/geopulse/postgres/pgtest"
 )
 
 // Benchmark world: the DuckDB store's (duckdb/bench_test.go), so the two
@@ -151,9 +152,9 @@ func benchPosts(b *testing.B) int {
 
 // benchAdmin returns the admin DSN or skips.
 func benchAdmin(b *testing.B) string {
-	admin := os.Getenv(testDSNEnv)
+	admin := os.Getenv(pgtest.EnvDSN)
 	if admin == "" {
-		b.Skipf("%s is not set: skipping the PostgreSQL benchmarks", testDSNEnv)
+		b.Skipf("%s is not set: skipping the PostgreSQL benchmarks", pgtest.EnvDSN)
 	}
 	return admin
 }

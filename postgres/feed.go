@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 
 	"github.com/geopulse/geopulse"
 )
@@ -23,14 +24,16 @@ const (
 )
 
 // postPageSQL fetches the posts listed by a CTE c(post_id, taken_at) with
-// their authors, in feed order. $1 is the workspace: a post's place ids are
-// narrowed to its places here, so no other workspace's ids leave the
+// their authors, in feed order; it continues the WITH clause that defines
+// c. $1 is the workspace: a post's place ids are narrowed to its places
+// (read once, as an array) here, so no other workspace's ids leave the
 // database. The join on (id, taken_at) lets PostgreSQL prune the posts
 // partitions per row at run time.
-const postPageSQL = `SELECT p.id, p.kind, p.author_id, p.taken_at, p.lat, p.lon, p.accuracy_m, p.expires_at, p.expired,
-	ARRAY(SELECT pl.id FROM places pl WHERE pl.id = ANY(p.place_ids) AND pl.workspace_id = $1 ORDER BY pl.id),
+const postPageSQL = `, ws AS MATERIALIZED (SELECT array_agg(id) AS ids FROM places WHERE workspace_id = $1)
+SELECT p.id, p.kind, p.author_id, p.taken_at, p.lat, p.lon, p.accuracy_m, p.expires_at, p.expired,
+	ARRAY(SELECT x FROM unnest(p.place_ids) x WHERE x = ANY(ws.ids) ORDER BY x),
 	p.doc, a.followers, a.following, a.posts_count, a.private, a.updated_at, a.card
-FROM c JOIN posts p ON p.id = c.post_id AND p.taken_at = c.taken_at JOIN authors a ON a.id = p.author_id
+FROM ws, c JOIN posts p ON p.id = c.post_id AND p.taken_at = c.taken_at JOIN authors a ON a.id = p.author_id
 ORDER BY c.taken_at DESC, c.post_id DESC`
 
 // FindPosts returns a page of the workspace's posts, newest first (taken_at,
@@ -115,18 +118,82 @@ func (db *DB) FindPosts(ctx context.Context, f geopulse.PostFilter) ([]*geopulse
 	return out, next, nil
 }
 
-// sqlArgs numbers query parameters as they are added.
-type sqlArgs []any
+// sqlArgs collects the arguments of a statement. In inline mode, values of
+// the types that can only come from validated, typed input (integers,
+// times, coordinates, validated kinds; never user text) are rendered as
+// literals instead, so that PostgreSQL plans the statement for those
+// values: such statements run unprepared (pgx.QueryExecModeExec), with a
+// custom plan each, where the estimates matter (how many places, how big
+// an area, how long a range).
+type sqlArgs struct {
+	args   []any
+	inline bool
+}
+
+// kindList is a validated list of kinds, safe to inline.
+type kindList []string
 
 func (a *sqlArgs) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
+	if a.inline {
+		if lit, ok := sqlLiteral(v); ok {
+			return lit
+		}
+	}
+	if k, ok := v.(kindList); ok {
+		v = []string(k) // pgx encodes the plain type
+	}
+	a.args = append(a.args, v)
+	return "$" + strconv.Itoa(len(a.args))
+}
+
+// query returns the arguments to pass to pgx for the statement: inline
+// statements go unprepared, so their literal-laden text does not fill the
+// statement cache.
+func (a *sqlArgs) query() []any {
+	if a.inline {
+		return append([]any{pgx.QueryExecModeExec}, a.args...)
+	}
+	return a.args
+}
+
+// sqlLiteral renders v as a typed SQL literal when its type is safe to
+// inline.
+func sqlLiteral(v any) (string, bool) {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case int:
+		return strconv.Itoa(x), true
+	case float64:
+		return "'" + strconv.FormatFloat(x, 'g', -1, 64) + "'::float8", true
+	case time.Time:
+		return "'" + x.UTC().Format("2006-01-02 15:04:05.999999") + "+00'::timestamptz", true
+	case []int64:
+		var b strings.Builder
+		b.WriteString("'{")
+		for i, id := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.FormatInt(id, 10))
+		}
+		b.WriteString("}'::bigint[]")
+		return b.String(), true
+	case kindList:
+		return "'{" + strings.Join(x, ",") + "}'::text[]", true
+	}
+	return "", false
 }
 
 // feedSQL returns the feed statement for up to n candidates after the
 // cursor, and its arguments ($1 is always the workspace).
+//
+// A feed with an area is planned for its values (inline): whether to start
+// from the area (the GiST index on posts.geom) or from the places' time
+// order depends on how big the area is. Other feeds are prepared once and
+// always walk the places' time order.
 func feedSQL(f geopulse.PostFilter, hashtag string, after *cursor, n int) (string, []any) {
-	args := sqlArgs{f.WorkspaceID}
+	args := sqlArgs{args: []any{f.WorkspaceID}, inline: f.Area != nil}
 	table, author := "post_places", "m.author_id"
 	var conds, joins []string
 	if hashtag != "" {
@@ -145,13 +212,16 @@ func feedSQL(f geopulse.PostFilter, hashtag string, after *cursor, n int) (strin
 		}
 	}
 	if len(f.Kinds) > 0 {
-		conds = append(conds, `m.kind = ANY(`+args.add(kindStrings(f.Kinds))+`::text[])`)
+		conds = append(conds, `m.kind = ANY(`+args.add(kindList(kindStrings(f.Kinds)))+`::text[])`)
 	}
 	if after != nil {
 		conds = append(conds, fmt.Sprintf(`(m.taken_at, m.post_id) < (%s, %s)`, args.add(after.takenAt), args.add(after.id)))
 	}
 	if a := f.Area; a != nil || (hashtag != "" && f.MinFollowers > 0) {
-		joins = append(joins, `JOIN posts p ON p.id = m.post_id AND p.taken_at = m.taken_at`)
+		// The last conjunct is implied (place_ids mirrors the matches) but
+		// lets a plan that starts from the area reach the match rows
+		// through their primary key.
+		joins = append(joins, `JOIN posts p ON p.id = m.post_id AND p.taken_at = m.taken_at AND m.place_id = ANY(p.place_ids)`)
 		author = "p.author_id"
 		if a != nil {
 			// && is the GiST index's (float4) box test, a superset; the
@@ -182,7 +252,7 @@ func feedSQL(f geopulse.PostFilter, hashtag string, after *cursor, n int) (strin
 			WHERE %s ORDER BY c.taken_at DESC, c.post_id DESC LIMIT %s`,
 			table, strings.Join(joins, " "), strings.Join(conds, " AND "), limit, sel, limit)
 	}
-	return `WITH c AS MATERIALIZED (` + cand + `) ` + postPageSQL, args
+	return `WITH c AS MATERIALIZED (` + cand + `)` + postPageSQL, args.query()
 }
 
 // queryPosts runs a postPageSQL query and returns its posts in order.
@@ -258,7 +328,7 @@ func keepPost(p *geopulse.Post, f geopulse.PostFilter, lowerText string) bool {
 // else ENOTFOUND. Its PlaceIDs are restricted to the workspace's places.
 // Expired stories are found (with their content deleted).
 func (db *DB) FindPostByID(ctx context.Context, workspaceID, id int64) (*geopulse.Post, error) {
-	posts, err := db.queryPosts(ctx, `WITH c AS (SELECT id AS post_id, taken_at FROM post_keys WHERE id = $2) `+postPageSQL,
+	posts, err := db.queryPosts(ctx, `WITH c AS (SELECT id AS post_id, taken_at FROM post_keys WHERE id = $2)`+postPageSQL,
 		workspaceID, id)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -89,7 +91,7 @@ func (db *DB) UpsertPosts(ctx context.Context, posts []*geopulse.Post) ([]error,
 
 // isNoPartition reports PostgreSQL's "no partition of relation found for row".
 func isNoPartition(err error) bool {
-	return sqlState(err) == "23514" && strings.Contains(err.Error(), "no partition")
+	return sqlState(err) == sqlCheckViolation && strings.Contains(err.Error(), "no partition")
 }
 
 // preparePost validates what the store depends on and normalises p.
@@ -156,20 +158,12 @@ func (db *DB) writeBatch(ctx context.Context, tx pgx.Tx, staged []stagedPost, au
 	for i, s := range staged {
 		ids[i], times[i] = s.p.ID, s.p.TakenAt
 	}
-	// New posts claim their key; a key that exists (or that a concurrent
-	// batch is inserting: ON CONFLICT waits for it) is a re-delivery.
-	rows, err := tx.Query(ctx, `INSERT INTO post_keys (id, taken_at)
-		SELECT id, t FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, t) ORDER BY id
-		ON CONFLICT (id) DO NOTHING RETURNING id`, ids, times)
+	fresh, err := claimKeys(ctx, tx, ids, times)
 	if err != nil {
-		return fmt.Errorf("claim post keys: %w", err)
+		return err
 	}
-	fresh, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return fmt.Errorf("claim post keys: %w", err)
-	}
-	rows2 := make([]stagedPost, len(staged))
-	copy(rows2, staged)
+	write := make([]stagedPost, len(staged))
+	copy(write, staged)
 	if len(fresh) < len(staged) {
 		isFresh := make(map[int64]bool, len(fresh))
 		for _, id := range fresh {
@@ -185,22 +179,65 @@ func (db *DB) writeBatch(ctx context.Context, tx pgx.Tx, staged []stagedPost, au
 		if err != nil {
 			return err
 		}
-		for i, s := range rows2 {
+		for i, s := range write {
 			if expired[s.p.ID] && !s.p.Expired {
-				rows2[i] = expiredCopy(s)
+				write[i] = expiredCopy(s)
 			}
 		}
 	}
-	for i := range rows2 {
-		rows2[i].placeIDs = slices.DeleteFunc(slices.Clone(rows2[i].placeIDs), func(id int64) bool {
+	for i := range write {
+		write[i].placeIDs = slices.DeleteFunc(slices.Clone(write[i].placeIDs), func(id int64) bool {
 			_, ok := workspaces[id]
 			return !ok
 		})
 	}
-	if err := copyPosts(ctx, tx, rows2, workspaces); err != nil {
+	if err := copyPosts(ctx, tx, write, workspaces); err != nil {
 		return err
 	}
 	return writeAuthors(ctx, tx, authors)
+}
+
+// claimKeys inserts the keys of new posts and returns their ids; a key
+// that exists (or that a concurrent batch is inserting, which the insert
+// waits for) is a re-delivery. New posts are the common case, so the keys
+// are first COPYed in id order inside a savepoint; only when that hits an
+// existing key is the batch claimed again with INSERT .. ON CONFLICT DO
+// NOTHING, whose per-row speculative insertion measured slower than COPY.
+func claimKeys(ctx context.Context, tx pgx.Tx, ids []int64, times []time.Time) ([]int64, error) {
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(ids[a], ids[b]) })
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, err = sp.CopyFrom(ctx, pgx.Identifier{"post_keys"}, []string{"id", "taken_at"},
+		pgx.CopyFromSlice(len(order), func(i int) ([]any, error) { return []any{ids[order[i]], times[order[i]]}, nil }))
+	if err == nil {
+		if err := sp.Commit(ctx); err != nil {
+			return nil, err
+		}
+		return ids, nil
+	}
+	if rerr := sp.Rollback(ctx); rerr != nil {
+		return nil, errors.Join(err, rerr)
+	}
+	if sqlState(err) != sqlUniqueViolation {
+		return nil, fmt.Errorf("claim post keys: %w", err)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO post_keys (id, taken_at)
+		SELECT id, t FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, t) ORDER BY id
+		ON CONFLICT (id) DO NOTHING RETURNING id`, ids, times)
+	if err != nil {
+		return nil, fmt.Errorf("claim post keys: %w", err)
+	}
+	fresh, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("claim post keys: %w", err)
+	}
+	return fresh, nil
 }
 
 // placeWorkspaces returns the workspace of every stored place the batch

@@ -46,7 +46,6 @@ type authorCard struct {
 	Business    bool   `json:"business"`
 }
 
-
 // encodeDoc renders p's postDoc as JSON. These encoders are written by hand
 // because they run for every ingested post, where encoding/json's
 // reflection cost about as much as the append they feed. The output is

@@ -113,13 +113,21 @@ func (db *DB) open(ctx context.Context, autoMigrate bool) error {
 }
 
 // newPool parses dsn and connects. Every session runs in UTC so that
-// date_trunc and extract bucket times in UTC, as the API promises.
+// date_trunc and extract bucket times in UTC, as the API promises, and
+// plans prepared statements once (generic plans): with monthly partitions
+// a custom plan re-plans every execution, which cost more than the feed
+// query itself (2.4 ms planning for 2.3 ms executing, 4 months at 1M
+// posts), while a generic plan prunes partitions when it starts and every
+// statement here is an index walk whose plan does not depend on the values.
 func newPool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres dsn %s: %w", redact(dsn), err)
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect postgres %s: %w", redact(dsn), err)
@@ -296,13 +304,11 @@ func (db *DB) inTx(ctx context.Context, f func(tx pgx.Tx) error) error {
 
 // SQLSTATE codes the store handles.
 const (
-	sqlDeadlock          = "40P01"
-	sqlSerialization     = "40001"
-	sqlUniqueViolation   = "23505"
-	sqlForeignKey        = "23503"
-	sqlDuplicateTable    = "42P07"
-	sqlUndefinedTable    = "42P01"
-	sqlCharacterNotInRep = "22P05"
+	sqlDeadlock        = "40P01"
+	sqlSerialization   = "40001"
+	sqlUniqueViolation = "23505"
+	sqlForeignKey      = "23503"
+	sqlCheckViolation  = "23514" // also "no partition of relation found for row"
 )
 
 func sqlState(err error) string {

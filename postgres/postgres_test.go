@@ -2,14 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"fmt"
-	"net/url"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,91 +11,25 @@ import (
 
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/postgres"
+	"github.com/geopulse/geopulse/postgres/pgtest"
 	"github.com/geopulse/geopulse/storetest"
 )
 
-// testDSNEnv names the admin DSN of a PostgreSQL server with PostGIS; the
-// tests create (and drop) a database of their own on it. .ci/run sets it.
-const testDSNEnv = "GEOPULSE_TEST_POSTGRES"
-
-// testDatabase is a fresh database for one test, dropped at its end.
-// schema() hands out fresh, empty schemas in it, which is how each
-// storetest subtest gets its own store quickly (a schema costs a few
-// milliseconds, a database hundreds).
+// testDatabase is a fresh database for one test (pgtest.NewDatabase);
+// each store in it gets a fresh schema.
 type testDatabase struct {
-	dsn     string // of the database
-	seq     atomic.Int64
-	adminDB *pgx.Conn
+	dsn string
 }
 
 func newTestDatabase(t testing.TB) *testDatabase {
 	t.Helper()
-	admin := os.Getenv(testDSNEnv)
-	if admin == "" {
-		t.Skipf("%s is not set: skipping the PostgreSQL tests (set it to an admin DSN such as postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable; .ci/run does)", testDSNEnv)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("connect %s: %v", testDSNEnv, err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "geopulse_test_" + hex.EncodeToString(b)
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		conn.Close(ctx)
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := conn.Exec(context.Background(), `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-		conn.Close(context.Background())
-	})
-	u, err := url.Parse(admin)
-	if err != nil || u.Scheme == "" {
-		t.Fatalf("%s must be a postgres:// URL: %v", testDSNEnv, err)
-	}
-	u.Path = "/" + name
-	db := &testDatabase{dsn: u.String(), adminDB: conn}
-	// PostGIS once per database, in public, so the per-schema migrations
-	// find it installed.
-	c, err := pgx.Connect(ctx, db.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, `CREATE EXTENSION postgis`); err != nil {
-		t.Fatalf("create extension postgis (is postgresql-15-postgis-3 installed?): %v", err)
-	}
-	return db
+	return &testDatabase{dsn: pgtest.NewDatabase(t)}
 }
 
-// schema creates a fresh schema and returns a DSN whose search_path puts
-// it first.
+// schema returns the DSN of a fresh, empty schema.
 func (d *testDatabase) schema(t testing.TB) string {
 	t.Helper()
-	name := fmt.Sprintf("s%d", d.seq.Add(1))
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, d.dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	if _, err := c.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
-		t.Fatal(err)
-	}
-	// Tests need no durability: not waiting for the WAL flush at each
-	// commit (DDL included) halves their time.
-	return withParam(withParam(d.dsn, "search_path", name+",public"), "synchronous_commit", "off")
-}
-
-func withParam(dsn, key, value string) string {
-	u, _ := url.Parse(dsn)
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.NewSchema(t, d.dsn)
 }
 
 // openFresh opens a migrated store in a fresh schema.
@@ -116,14 +44,36 @@ func (d *testDatabase) openFresh(t testing.TB, now func() time.Time) (*postgres.
 }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	d := newTestDatabase(t)
-	storetest.Run(t, func(t *testing.T, now func() time.Time) geopulse.Store {
-		db, _ := d.openFresh(t, now)
-		return db
-	})
+	tests := []struct {
+		name   string
+		params string // added to the DSN
+	}{
+		{"default", ""},
+		// Through a pooler in transaction mode, prepared statements are out:
+		// every statement goes unprepared, and results come as text.
+		{"simple protocol", "default_query_exec_mode=simple_protocol"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, now func() time.Time) geopulse.Store {
+				dsn := d.schema(t)
+				if tt.params != "" {
+					dsn += "&" + tt.params
+				}
+				db, err := postgres.Open(context.Background(), dsn, postgres.Options{Now: now, AutoMigrate: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			})
+		})
+	}
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	d := newTestDatabase(t)
 	ctx := context.Background()
 

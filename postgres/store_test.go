@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,6 +106,7 @@ func (f *fixture) count(t *testing.T, query string, args ...any) int {
 }
 
 func TestPartitions(t *testing.T) {
+	t.Parallel()
 	d := newTestDatabase(t)
 	april, may, june := time.Date(2025, 4, 10, 0, 0, 0, 0, time.UTC), time.Date(2025, 5, 31, 23, 59, 0, 0, time.UTC), time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
@@ -243,6 +247,7 @@ func TestPartitions(t *testing.T) {
 }
 
 func TestUnstorableText(t *testing.T) {
+	t.Parallel()
 	d := newTestDatabase(t)
 	f := newFixture(t, d)
 	nul, bad := "a\x00b", "a\xffb"
@@ -280,6 +285,7 @@ func TestUnstorableText(t *testing.T) {
 }
 
 func TestGISViews(t *testing.T) {
+	t.Parallel()
 	d := newTestDatabase(t)
 	f := newFixture(t, d)
 	fence := &geopulse.Place{WorkspaceID: f.ws.ID, Name: "park", Category: "park", Groups: []string{"a", "b"},
@@ -382,6 +388,7 @@ func TestGISViews(t *testing.T) {
 }
 
 func TestDroppedPlaceIDs(t *testing.T) {
+	t.Parallel()
 	d := newTestDatabase(t)
 	f := newFixture(t, d)
 	f.upsert(t, f.db, post("p", t0, f.place.ID, 424242, -1))
@@ -398,5 +405,154 @@ func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
 	if got := geopulse.ErrorCode(err); got != code {
 		t.Fatalf("error code = %q (%v), want %q", got, err, code)
+	}
+}
+
+func TestExpireStoriesInChunks(t *testing.T) {
+	t.Parallel()
+	d := newTestDatabase(t)
+	f := newFixture(t, d)
+	const n = 4100 // more than two chunks of 2,000
+	soon := t0.Add(time.Hour)
+	var posts []*geopulse.Post
+	for i := range n {
+		p := post("s"+strconv.Itoa(i), t0.Add(-time.Duration(i)*time.Second), f.place.ID)
+		p.Kind, p.ExpiresAt = geopulse.KindStory, &soon
+		posts = append(posts, p)
+	}
+	f.upsert(t, f.db, posts...)
+	got, err := f.db.ExpireStories(f.ctx, soon)
+	if err != nil || got != n {
+		t.Fatalf("expired %d, %v; want %d", got, err, n)
+	}
+	for _, c := range []struct {
+		query string
+		want  int
+	}{
+		{`SELECT count(*) FROM posts WHERE expired AND doc::text NOT LIKE '%caption of%'`, n},
+		{`SELECT count(*) FROM post_places WHERE expired`, n},
+		{`SELECT count(*) FROM post_tags`, 0},
+	} {
+		if got := f.count(t, c.query); got != c.want {
+			t.Fatalf("%s = %d, want %d", c.query, got, c.want)
+		}
+	}
+	if again, err := f.db.ExpireStories(f.ctx, soon); err != nil || again != 0 {
+		t.Fatalf("second sweep expired %d, %v", again, err)
+	}
+}
+
+// TestConcurrentWriters runs every kind of writer at once from two
+// processes (two DBs on one database): batches that re-deliver each other's
+// posts and move them between months, a place being re-matched, and the
+// story janitor. Nothing may fail, and the tables must agree afterwards.
+func TestConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	d := newTestDatabase(t)
+	f := newFixture(t, d)
+	other, err := postgres.Open(f.ctx, f.dsn, postgres.Options{Now: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	b := f.venue(t, f.db, "b", 1, 1)
+	nodes := []*postgres.DB{f.db, other}
+	var wg sync.WaitGroup
+	errc := make(chan error, 100)
+	for w := range 4 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for range 15 {
+				var batch []*geopulse.Post
+				for range 60 {
+					// Ids shared by every writer (re-deliveries), times over
+					// May and June (a re-delivery may move a post's month).
+					id := r.IntN(200)
+					at := t0.Add(-time.Duration(r.IntN(60*24)) * time.Hour)
+					p := post("p"+strconv.Itoa(id), at, f.place.ID)
+					if r.IntN(2) == 0 {
+						p.PlaceIDs = append(p.PlaceIDs, b.ID)
+					}
+					if r.IntN(3) == 0 {
+						exp := at.Add(time.Hour)
+						p.Kind, p.ExpiresAt = geopulse.KindStory, &exp
+					}
+					p.Author.Followers = int64(r.IntN(3))
+					batch = append(batch, p)
+				}
+				if _, err := nodes[w%2].UpsertPosts(f.ctx, batch); err != nil {
+					errc <- err
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 10 {
+			if _, err := other.MatchPlace(f.ctx, b.ID, geopulse.BBox{MinLat: 0.9, MinLon: 0.9, MaxLat: 1.1, MaxLon: 1.1}, nil); err != nil {
+				errc <- err
+			}
+		}
+	})
+	wg.Go(func() {
+		for range 10 {
+			if _, err := f.db.ExpireStories(f.ctx, t0); err != nil {
+				errc <- err
+			}
+		}
+	})
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		query string
+	}{
+		{"a key per post", `SELECT count(*) FROM post_keys k FULL JOIN posts p ON p.id = k.id AND p.taken_at = k.taken_at
+			WHERE k.id IS NULL OR p.id IS NULL`},
+		{"matches mirror place_ids", `SELECT count(*) FROM (SELECT id, taken_at, unnest(place_ids) AS place_id FROM posts) p
+			FULL JOIN post_places m ON m.post_id = p.id AND m.taken_at = p.taken_at AND m.place_id = p.place_id
+			WHERE m.post_id IS NULL OR p.id IS NULL`},
+		{"matches carry the post's expiry", `SELECT count(*) FROM post_places m JOIN posts p ON p.id = m.post_id AND p.taken_at = m.taken_at
+			WHERE m.expired <> p.expired OR m.kind <> p.kind OR m.author_id <> p.author_id`},
+		{"no tags of expired posts", `SELECT count(*) FROM post_tags t JOIN posts p ON p.id = t.post_id AND p.taken_at = t.taken_at WHERE p.expired`},
+		{"no orphan tags", `SELECT count(*) FROM post_tags t LEFT JOIN post_places m
+			ON m.place_id = t.place_id AND m.taken_at = t.taken_at AND m.post_id = t.post_id WHERE m.post_id IS NULL`},
+		{"authors' counts are their newest stats", `SELECT count(*) FROM authors a JOIN LATERAL (
+			SELECT followers FROM author_stats s WHERE s.author_id = a.id ORDER BY observed_at DESC, seq DESC LIMIT 1) s ON true
+			WHERE s.followers <> a.followers`},
+	} {
+		if n := f.count(t, c.query); n != 0 {
+			t.Errorf("%s: %d rows disagree", c.name, n)
+		}
+	}
+	feed := e2eFeed(t, f)
+	seen := map[string]bool{}
+	for _, id := range feed {
+		if seen[id] {
+			t.Fatalf("%s twice in the feed", id)
+		}
+		seen[id] = true
+	}
+}
+
+// e2eFeed follows the workspace feed's cursors to the end.
+func e2eFeed(t *testing.T, f *fixture) []string {
+	t.Helper()
+	var out []string
+	filter := geopulse.PostFilter{WorkspaceID: f.ws.ID, Limit: 37}
+	for {
+		posts, next, err := f.db.FindPosts(f.ctx, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range posts {
+			out = append(out, p.SourceID)
+		}
+		if next == "" {
+			return out
+		}
+		filter.Cursor = next
 	}
 }

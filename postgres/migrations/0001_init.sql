@@ -85,6 +85,11 @@ CREATE TABLE authors (
 	card_hash   bigint NOT NULL,
 	card        json NOT NULL
 );
+-- Ranking a large set of authors by followers walks this from the top and
+-- stops at the limit instead of looking every author of the set up (10
+-- winners among 19k authors of 50 places at 10M posts: ~500 index entries
+-- instead of 19k lookups).
+CREATE INDEX authors_followers ON authors (followers DESC, id) INCLUDE (private);
 
 -- One row each time an author's counts change; seq orders observations that
 -- share an instant.
@@ -128,7 +133,7 @@ CREATE TABLE posts (
 	doc         json NOT NULL,
 	geom        geometry(Point, 4326)
 		GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
-	PRIMARY KEY (id, taken_at)
+	PRIMARY KEY (taken_at, id)
 ) PARTITION BY RANGE (taken_at);
 CREATE INDEX posts_geom ON posts USING gist (geom);
 -- What the story janitor looks for; expired rows leave the index.

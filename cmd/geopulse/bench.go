@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,9 +55,21 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		httpPosts = fs.Int("http-posts", 200_000, "posts sent over HTTP in NDJSON batches of 1,000")
 		dir       = fs.String("dir", "", "directory for the store (default: a temporary one, removed after)")
 		seed      = fs.Int64("seed", 7, "world seed")
+		profile   = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var sizes []int
 	for _, s := range strings.Split(*sizesFlag, ",") {

@@ -295,7 +295,7 @@ func (c Config) storeKind() (kind string, err error) {
 	case c.DB == "":
 		return "duckdb", nil
 	case strings.HasPrefix(c.DB, "postgres://"), strings.HasPrefix(c.DB, "postgresql://"):
-		return "", errors.New("db: the PostgreSQL store is not part of this build yet; use the embedded DuckDB store (leave db empty)")
+		return "postgres", nil
 	case strings.HasPrefix(c.DB, "duckdb:"), strings.HasSuffix(c.DB, ".duckdb"), strings.HasSuffix(c.DB, ".db"):
 		return "duckdb", nil
 	}

@@ -36,6 +36,7 @@ Commands:
 	admin       manage workspaces and API keys (admin create-workspace NAME)
 	simulate    generate a synthetic world: NDJSON files or a live stream to a server
 	bench       measure ingest, matching, feed and analytics speed and print a table
+	migrate     apply the store's pending schema migrations (PostgreSQL)
 	config      print the effective configuration (secrets redacted)
 	version     print the version
 
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAdmin(ctx, args, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args, stdout, stderr)
 	case "bench":
 		return runBench(ctx, args, stdout, stderr)
 	case "config":

@@ -143,7 +143,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, "Usage"},
 		{"admin without name", []string{"admin", "create-workspace"}, "exactly one NAME"},
 		{"bad log level", []string{"serve", "-log-level", "loud"}, "log_level"},
-		{"postgres not built", []string{"serve", "-db", "postgres://x@localhost/db"}, "PostgreSQL"},
+		{"unknown store", []string{"serve", "-db", "mysql://x@localhost/db"}, "unrecognised DSN"},
 		{"bad flag", []string{"serve", "-nope"}, "flag provided but not defined"},
 		{"api without nats", []string{"api"}, "--nats"},
 		{"worker without nats", []string{"worker"}, "--nats"},

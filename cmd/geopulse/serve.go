@@ -17,6 +17,7 @@ import (
 	"github.com/geopulse/geopulse/http"
 	gpnats "github.com/geopulse/geopulse/nats"
 	"github.com/geopulse/geopulse/pipeline"
+	"github.com/geopulse/geopulse/postgres"
 	"github.com/geopulse/geopulse/privacy"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -337,8 +338,16 @@ func (m *Main) Close() error {
 
 // openStore opens the store the configuration selects.
 func openStore(ctx context.Context, cfg Config, logger *slog.Logger) (geopulse.Store, error) {
-	if _, err := cfg.storeKind(); err != nil {
+	kind, err := cfg.storeKind()
+	if err != nil {
 		return nil, err
+	}
+	if kind == "postgres" {
+		db, err := postgres.Open(ctx, cfg.DB, postgres.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("open store %s: %w", redactDSN(cfg.DB), err)
+		}
+		return db, nil
 	}
 	path := cfg.duckDBPath()
 	if cfg.DB == "" {

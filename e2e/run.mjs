@@ -19,6 +19,15 @@ import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import assert from 'node:assert/strict';
 
+// The geofence is drawn over a city where it is afternoon now: simulated
+// people post by their local routine, so a city at night may send nothing
+// for minutes, and the live-feed check must not depend on the hour CI runs.
+const CITY = (() => {
+  const h = new Date().getUTCHours();
+  return h < 5 ? 'Los Angeles' : h < 11 ? 'Tokyo' : h < 18 ? 'Berlin' : 'New York';
+})();
+const GEOFENCE = `E2E ${CITY} geofence`;
+
 const here = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = join(here, 'artifacts');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -58,7 +67,7 @@ async function startServer() {
     'serve', '--demo', '--addr', `127.0.0.1:${port}`, '--data', join(tmp, 'data'),
     // 12,000 posts: the demo's 200 simulated authors post twice a day, so
     // this much history spans the 30 days the analytics page looks at.
-    '--demo-history', '12000', '--demo-rate', '50', '--log-level', 'warn',
+    '--demo-history', '12000', '--demo-rate', '100', '--log-level', 'warn',
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let errOut = '';
@@ -188,7 +197,7 @@ const tests = [
   }],
 
   ['draw a geofence and a venue', async ({ page, srv }) => {
-    await page.fill('#place-search', 'Berlin');
+    await page.fill('#place-search', CITY);
     await page.waitForTimeout(900); // the map follows the search after a pause in typing
     await page.click('#draw-polygon');
     await clickMap(page, 0.12, 0.12);
@@ -197,14 +206,14 @@ const tests = [
     await clickMap(page, 0.12, 0.88);
     await page.click('#draw-finish');
     await page.locator('#editor').waitFor();
-    await page.fill('#editor input[name=name]', 'E2E Berlin geofence');
+    await page.fill('#editor input[name=name]', GEOFENCE);
     await page.fill('#editor input[name=groups]', 'e2e, berlin');
     await page.click('#editor-save');
     await page.locator('#editor-title').filter({ hasText: 'Edit place' }).waitFor();
     const href = await page.locator('#editor-live').getAttribute('href');
     ctx.geofenceID = Number(new URL(href, srv.url).searchParams.get('place'));
     const saved = await api(srv, 'GET', `/v1/places/${ctx.geofenceID}`);
-    assert.equal(saved.name, 'E2E Berlin geofence');
+    assert.equal(saved.name, GEOFENCE);
     assert.equal(saved.geometry.type, 'Polygon');
     assert.equal(saved.geometry.coordinates[0].length, 5);
     assert.deepEqual(saved.groups, ['e2e', 'berlin']);
@@ -248,7 +257,7 @@ const tests = [
     await page.click('#editor-delete');
     await page.locator('#place-list li .name').filter({ hasText: 'E2E imported park' }).waitFor({ state: 'detached' });
     const after = await api(srv, 'GET', '/v1/places?group=e2e');
-    assert.deepEqual(after.places.map((p) => p.name), ['E2E Berlin geofence']);
+    assert.deepEqual(after.places.map((p) => p.name), [GEOFENCE]);
     await page.fill('#place-search', 'E2E');
     await page.locator('#place-list li .name').filter({ hasText: 'E2E venue renamed' }).click();
     await page.waitForTimeout(800); // the map's fly-to
@@ -259,7 +268,7 @@ const tests = [
   ['see simulated posts arrive in the live feed', async ({ page, srv }) => {
     await page.goto(`${srv.url}/app/feed?place=${ctx.geofenceID}`);
     await page.locator('#live-text').filter({ hasText: 'Live' }).waitFor();
-    assert.equal(await page.locator('#place-summary').innerText(), 'E2E Berlin geofence');
+    assert.equal(await page.locator('#place-summary').innerText(), GEOFENCE);
     // A card that came over the stream, not with the first page.
     await page.locator('.card-post.fresh').first().waitFor({ timeout: 90_000 });
     const card = page.locator('.card-post.fresh').first();
@@ -316,7 +325,7 @@ const tests = [
     const tags = await card.locator('.hashtags span').allInnerTexts();
     assert.ok(tags.includes(`#${payloads.tag}`), `hashtags shown: ${tags}`);
     // The post lies in several places; whichever is named, it is text.
-    assert.ok([payloads.place, 'E2E Berlin geofence', 'E2E venue renamed'].includes(await card.locator('.where').innerText()));
+    assert.ok([payloads.place, GEOFENCE, 'E2E venue renamed'].includes(await card.locator('.where').innerText()));
     const dom = await page.evaluate(() => ({
       flag: window.__xss,
       injected: document.querySelectorAll('img[src="x"], iframe, .card-post script, .card-post svg[onload], .card-post b').length,

@@ -74,10 +74,19 @@ func (d *demo) seed(ctx context.Context, ws *geopulse.Workspace) error {
 	const batch = 5_000
 	var accepted, rejected int
 	posts := make([]*geopulse.Post, 0, batch)
-	for n := 0; n < d.cfg.HistoryPosts; {
+	// History ends now: the world is sized to reach now after HistoryPosts
+	// posts, but the stream is random, and a post from a few minutes ahead
+	// would sort above every live post in feeds.
+	now := time.Now()
+	for n, done := 0, false; n < d.cfg.HistoryPosts && !done; {
 		posts = posts[:0]
 		for ; len(posts) < batch && n < d.cfg.HistoryPosts; n++ {
-			posts = append(posts, d.world.Next())
+			p := d.world.Next()
+			if !p.TakenAt.Before(now) {
+				done = true
+				break
+			}
+			posts = append(posts, p)
 		}
 		errs, err := d.ingester.Ingest(ctx, posts)
 		if err != nil {
@@ -90,7 +99,7 @@ func (d *demo) seed(ctx context.Context, ws *geopulse.Workspace) error {
 				accepted++
 			}
 		}
-		if n%50_000 == 0 || n == d.cfg.HistoryPosts {
+		if n%50_000 == 0 || n == d.cfg.HistoryPosts || done {
 			d.logger.Info("demo history", "posts", n, "of", d.cfg.HistoryPosts)
 		}
 	}

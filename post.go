@@ -154,8 +154,10 @@ type PostService interface {
 	// FindPostByID returns one post visible to the workspace, or ENOTFOUND.
 	FindPostByID(ctx context.Context, workspaceID, id int64) (*Post, error)
 
-	// FindAuthorStats returns an author's count history, oldest first.
-	FindAuthorStats(ctx context.Context, authorID int64) ([]AuthorStat, error)
+	// FindAuthorStats returns an author's count history, oldest first, if
+	// the author has a post matched to one of the workspace's places;
+	// ENOTFOUND otherwise, so no workspace learns of authors it cannot see.
+	FindAuthorStats(ctx context.Context, workspaceID, authorID int64) ([]AuthorStat, error)
 
 	// ExpireStories deletes the content of stories whose ExpiresAt is at or
 	// before now and returns how many were expired.

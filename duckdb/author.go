@@ -160,9 +160,11 @@ func cardHash(a *geopulse.Author) int64 {
 
 // FindAuthorStats returns an author's count history, oldest first, or
 // ENOTFOUND for an unknown author.
-func (db *DB) FindAuthorStats(ctx context.Context, authorID int64) ([]geopulse.AuthorStat, error) {
+func (db *DB) FindAuthorStats(ctx context.Context, workspaceID, authorID int64) ([]geopulse.AuthorStat, error) {
 	var n int
-	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM authors WHERE id = ?`, authorID).Scan(&n); err != nil {
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM (
+		SELECT 1 FROM post_places pp JOIN places pl ON pl.id = pp.place_id
+		WHERE pp.author_id = ? AND pl.workspace_id = ? LIMIT 1)`, authorID, workspaceID).Scan(&n); err != nil {
 		return nil, fmt.Errorf("find author stats: %w", err)
 	} else if n == 0 {
 		return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Author not found.")

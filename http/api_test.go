@@ -87,6 +87,9 @@ func TestWorkspaceIsolation(t *testing.T) {
 			t.Errorf("B's feed = %v", got)
 		}
 		e.get(keyB, postPath).wantError(t, http.StatusNotFound, geopulse.ENOTFOUND, "")
+		statsPath := "/v1/authors/" + fa.Posts[0].Author.ID + "/stats"
+		e.get(keyA, statsPath).decode(t, http.StatusOK, new(map[string]any))
+		e.get(keyB, statsPath).wantError(t, http.StatusNotFound, geopulse.ENOTFOUND, "")
 		var a struct{ Posts, Authors int64 }
 		e.get(keyB, "/v1/analytics").decode(t, http.StatusOK, &a)
 		if a.Posts != 0 || a.Authors != 0 {

@@ -341,18 +341,15 @@ type authorStatJSON struct {
 	PostsCount int64     `json:"posts_count"`
 }
 
-// handleAuthorStats returns an author's follower history, oldest first.
-//
-// The history is not scoped to the workspace: PostService offers no cheap
-// "has this author a post the workspace can see" test, and the counts are
-// public profile figures of an author whose id is only learnt from a post.
+// handleAuthorStats returns an author's follower history, oldest first, for
+// authors with a post at one of the workspace's places (else 404).
 func (s *Server) handleAuthorStats(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	stats, err := s.Posts.FindAuthorStats(r.Context(), id)
+	stats, err := s.Posts.FindAuthorStats(r.Context(), workspace(r).ID, id)
 	if err != nil {
 		s.Error(w, r, err)
 		return

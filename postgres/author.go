@@ -247,9 +247,9 @@ func cardHash(a *geopulse.Author) int64 {
 
 // FindAuthorStats returns an author's count history, oldest first, or
 // ENOTFOUND for an unknown author.
-func (db *DB) FindAuthorStats(ctx context.Context, authorID int64) ([]geopulse.AuthorStat, error) {
+func (db *DB) FindAuthorStats(ctx context.Context, workspaceID, authorID int64) ([]geopulse.AuthorStat, error) {
 	var exists bool
-	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM authors WHERE id = $1)`, authorID).Scan(&exists); err != nil {
+	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM post_places WHERE author_id = $1 AND workspace_id = $2)`, authorID, workspaceID).Scan(&exists); err != nil {
 		return nil, fmt.Errorf("find author stats: %w", err)
 	} else if !exists {
 		return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Author not found.")

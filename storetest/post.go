@@ -323,7 +323,7 @@ func testUpsertPosts(t *testing.T, open opener) {
 			t.Fatalf("analytics posts = %d, place posts %d", stats.Posts, stats.Places[0].Posts)
 		}
 		for w := range workers {
-			hist, err := e.s.FindAuthorStats(e.ctx, geopulse.AuthorID("insta", fmt.Sprint("u-w", w)))
+			hist, err := e.s.FindAuthorStats(e.ctx, ws.ID, geopulse.AuthorID("insta", fmt.Sprint("u-w", w)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -367,7 +367,7 @@ func testAuthorStats(t *testing.T, open opener) {
 	noObs.ObservedAt = time.Time{}
 	e.upsert(noObs)
 
-	got, err := e.s.FindAuthorStats(e.ctx, geopulse.AuthorID("insta", au.SourceID))
+	got, err := e.s.FindAuthorStats(e.ctx, ws.ID, geopulse.AuthorID("insta", au.SourceID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,6 +383,11 @@ func testAuthorStats(t *testing.T, open opener) {
 	}) {
 		t.Fatalf("stats =\n%+v\nwant\n%+v", got, want)
 	}
-	_, err = e.s.FindAuthorStats(e.ctx, 12345)
+	_, err = e.s.FindAuthorStats(e.ctx, ws.ID, 12345)
+	wantCode(t, err, geopulse.ENOTFOUND)
+	// Another workspace, whose places never saw the author, cannot read them.
+	other := e.workspace("other")
+	e.venue(other.ID, "elsewhere", 40, 40, 50)
+	_, err = e.s.FindAuthorStats(e.ctx, other.ID, geopulse.AuthorID("insta", au.SourceID))
 	wantCode(t, err, geopulse.ENOTFOUND)
 }

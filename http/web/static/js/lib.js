@@ -197,13 +197,14 @@ export function chunks(list, n) {
 
 /**
  * placeCounts returns Map(place id → {posts, authors}) for the places over
- * [from, to), asking the analytics endpoint for 100 places at a time (its
- * leaderboard's largest page).
+ * [from, to), asking the analytics endpoint for 1,000 places at a time (its
+ * leaderboard's largest page), so a workspace of up to 1,000 places costs
+ * one aggregate query rather than one per hundred.
  */
 export async function placeCounts(ids, from, to, signal) {
   const out = new Map();
-  const pages = await Promise.all(chunks(ids, 100).map((part) => {
-    const q = new URLSearchParams({ place: part.join(','), limit: '100', from: from.toISOString() });
+  const pages = await Promise.all(chunks(ids, 1000).map((part) => {
+    const q = new URLSearchParams({ place: part.join(','), limit: '1000', from: from.toISOString() });
     if (to) q.set('to', to.toISOString());
     return api('/v1/analytics?' + q, { signal });
   }));

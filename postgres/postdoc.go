@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/source/canonical"
 )
 
 // The formats of posts.doc and authors.card are the embedded store's, field
@@ -54,23 +54,23 @@ type authorCard struct {
 func encodeDoc(p *geopulse.Post) string {
 	b := make([]byte, 0, 192+len(p.Caption))
 	b = append(b, `{"source":`...)
-	b = appendJSONString(b, p.Source)
+	b = canonical.AppendJSONString(b, p.Source)
 	b = append(b, `,"source_id":`...)
-	b = appendJSONString(b, p.SourceID)
+	b = canonical.AppendJSONString(b, p.SourceID)
 	b = append(b, `,"observed_at":`...)
 	b = strconv.AppendInt(b, p.ObservedAt.UnixMicro(), 10)
 	b = append(b, `,"cell":`...)
 	b = strconv.AppendInt(b, p.Cell, 10)
 	b = append(b, `,"place_name":`...)
-	b = appendJSONString(b, p.PlaceName)
+	b = canonical.AppendJSONString(b, p.PlaceName)
 	b = append(b, `,"caption":`...)
-	b = appendJSONString(b, p.Caption)
+	b = canonical.AppendJSONString(b, p.Caption)
 	b = append(b, `,"hashtags":`...)
-	b = appendJSONStrings(b, p.Hashtags)
+	b = canonical.AppendJSONStrings(b, p.Hashtags)
 	b = append(b, `,"mentions":`...)
-	b = appendJSONStrings(b, p.Mentions)
+	b = canonical.AppendJSONStrings(b, p.Mentions)
 	b = append(b, `,"media_urls":`...)
-	b = appendJSONStrings(b, p.MediaURLs)
+	b = canonical.AppendJSONStrings(b, p.MediaURLs)
 	b = append(b, `,"likes":`...)
 	b = strconv.AppendInt(b, p.Likes, 10)
 	b = append(b, `,"comments":`...)
@@ -78,7 +78,7 @@ func encodeDoc(p *geopulse.Post) string {
 	b = append(b, `,"views":`...)
 	b = strconv.AppendInt(b, p.Views, 10)
 	b = append(b, `,"language":`...)
-	b = appendJSONString(b, p.Language)
+	b = canonical.AppendJSONString(b, p.Language)
 	b = append(b, '}')
 	return string(b)
 }
@@ -100,17 +100,17 @@ func decodeDoc(p *geopulse.Post, doc string) error {
 func encodeCard(a *geopulse.Author) string {
 	b := make([]byte, 0, 160+len(a.Bio))
 	b = append(b, `{"source":`...)
-	b = appendJSONString(b, a.Source)
+	b = canonical.AppendJSONString(b, a.Source)
 	b = append(b, `,"source_id":`...)
-	b = appendJSONString(b, a.SourceID)
+	b = canonical.AppendJSONString(b, a.SourceID)
 	b = append(b, `,"handle":`...)
-	b = appendJSONString(b, a.Handle)
+	b = canonical.AppendJSONString(b, a.Handle)
 	b = append(b, `,"display_name":`...)
-	b = appendJSONString(b, a.DisplayName)
+	b = canonical.AppendJSONString(b, a.DisplayName)
 	b = append(b, `,"avatar_url":`...)
-	b = appendJSONString(b, a.AvatarURL)
+	b = canonical.AppendJSONString(b, a.AvatarURL)
 	b = append(b, `,"bio":`...)
-	b = appendJSONString(b, a.Bio)
+	b = canonical.AppendJSONString(b, a.Bio)
 	b = append(b, `,"verified":`...)
 	b = strconv.AppendBool(b, a.Verified)
 	b = append(b, `,"business":`...)
@@ -135,60 +135,4 @@ func nilIfEmpty(s []string) []string {
 		return nil
 	}
 	return s
-}
-
-func appendJSONStrings(b []byte, ss []string) []byte {
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, s)
-	}
-	return append(b, ']')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
-// as with encoding/json; every valid string, NUL included, round-trips.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

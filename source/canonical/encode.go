@@ -62,12 +62,12 @@ func derefTime(t *time.Time) time.Time {
 // refuses such a post instead).
 func AppendJSON(dst []byte, p *geopulse.Post) []byte {
 	dst = append(dst, `{"v":1,"source":`...)
-	dst = appendString(dst, p.Source)
+	dst = AppendJSONString(dst, p.Source)
 	dst = append(dst, `,"source_id":`...)
-	dst = appendString(dst, p.SourceID)
+	dst = AppendJSONString(dst, p.SourceID)
 	if p.Kind != "" {
 		dst = append(dst, `,"kind":`...)
-		dst = appendString(dst, string(p.Kind))
+		dst = AppendJSONString(dst, string(p.Kind))
 	}
 	dst = append(dst, `,"taken_at":`...)
 	dst = appendTime(dst, p.TakenAt)
@@ -88,7 +88,7 @@ func AppendJSON(dst []byte, p *geopulse.Post) []byte {
 
 	a := &p.Author
 	dst = append(dst, `},"author":{"source_id":`...)
-	dst = appendString(dst, a.SourceID)
+	dst = AppendJSONString(dst, a.SourceID)
 	dst = appendOptString(dst, `,"handle":`, a.Handle)
 	dst = appendOptString(dst, `,"display_name":`, a.DisplayName)
 	dst = appendOptString(dst, `,"avatar_url":`, a.AvatarURL)
@@ -130,7 +130,7 @@ func appendOptString(dst []byte, key, s string) []byte {
 		return dst
 	}
 	dst = append(dst, key...)
-	return appendString(dst, s)
+	return AppendJSONString(dst, s)
 }
 
 func appendList(dst []byte, key string, list []string) []byte {
@@ -138,12 +138,17 @@ func appendList(dst []byte, key string, list []string) []byte {
 		return dst
 	}
 	dst = append(dst, key...)
+	return AppendJSONStrings(dst, list)
+}
+
+// AppendJSONStrings appends list as a JSON array of strings ([] when empty).
+func AppendJSONStrings(dst []byte, list []string) []byte {
 	dst = append(dst, '[')
 	for i, s := range list {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, s)
+		dst = AppendJSONString(dst, s)
 	}
 	return append(dst, ']')
 }
@@ -176,10 +181,11 @@ func appendFloat(dst []byte, f float64) []byte {
 	return dst
 }
 
-// appendString appends s as a JSON string, escaping like encoding/json with
-// HTML escaping off: quotes, backslashes and control characters; U+2028 and
-// U+2029 (which break JavaScript parsers); invalid UTF-8 as U+FFFD.
-func appendString(dst []byte, s string) []byte {
+// AppendJSONString appends s as a JSON string, escaping like encoding/json
+// with HTML escaping off: quotes, backslashes and control characters; U+2028
+// and U+2029 (which break JavaScript parsers); invalid UTF-8 as U+FFFD. The
+// stores write their post documents with it too, so there is one escaper.
+func AppendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -288,7 +289,7 @@ func testUpsertPosts(t *testing.T, open opener) {
 					}
 					errs, err := e.s.UpsertPosts(e.ctx, batch)
 					if err == nil {
-						err = errorsJoin(errs)
+						err = errors.Join(errs...)
 					}
 					if err != nil {
 						errc <- err
@@ -332,15 +333,6 @@ func testUpsertPosts(t *testing.T, open opener) {
 			}
 		}
 	})
-}
-
-func errorsJoin(errs []error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func testAuthorStats(t *testing.T, open opener) {

@@ -90,4 +90,17 @@ const (
 	ReasonPrivateAccount     = "private_account"
 	ReasonInvalidGeometry    = "invalid_geometry"
 	ReasonUnsupportedVersion = "unsupported_version"
+	// ReasonNoLocation: a source item without a usable location (none, or
+	// the 0,0 that some platforms send for "none"); geopulse keeps only
+	// located posts.
+	ReasonNoLocation = "no_location"
+	// ReasonSuppressed: the account or handle is on the suppression list
+	// (deleted, protected, or the person objected).
+	ReasonSuppressed = "suppressed"
+	// ReasonDeletedAtSource: the post was deleted or geo-scrubbed at its
+	// source (tombstoned) and may not come back.
+	ReasonDeletedAtSource = "deleted_at_source"
+	// ReasonUnsupported: an item of a kind the format defines but geopulse
+	// does not collect (a comment, an insight, a publishing container).
+	ReasonUnsupported = "unsupported"
 )

@@ -31,6 +31,42 @@ func (k Kind) Valid() bool {
 	return false
 }
 
+// LocationFrom is how a post's location was obtained. Matching respects the
+// accuracy that comes with it: a city-sized bbox never counts as inside a
+// 100 m venue (see geo.Shape.Contains).
+type LocationFrom string
+
+// Location provenances.
+const (
+	// LocationPoint: an exact point from the source (device GPS, a geo tag
+	// with coordinates). The default when a sender says nothing.
+	LocationPoint LocationFrom = "point"
+	// LocationBBox: the centre of a place's bounding box given by the
+	// source (X places); AccuracyM is the box's half diagonal.
+	LocationBBox LocationFrom = "bbox"
+	// LocationCentroid: the coordinates of a named place the author tagged
+	// (an Instagram location, a Flickr locality); AccuracyM is the place's
+	// extent when known.
+	LocationCentroid LocationFrom = "centroid"
+	// LocationVenue: attributed from a venue the content is tied to, not
+	// reported by the source: a venue's own media, posts that mention or tag
+	// it (Instagram Graph exposes no media location).
+	LocationVenue LocationFrom = "venue"
+)
+
+// LocationFroms lists every provenance, in a stable order.
+var LocationFroms = []LocationFrom{LocationPoint, LocationBBox, LocationCentroid, LocationVenue}
+
+// Valid reports whether f is a known provenance.
+func (f LocationFrom) Valid() bool {
+	for _, v := range LocationFroms {
+		if f == v {
+			return true
+		}
+	}
+	return false
+}
+
 // StoryTTL is how long a story lives at its source when it carries no explicit expiry.
 const StoryTTL = 24 * time.Hour
 
@@ -49,6 +85,9 @@ type Post struct {
 	// AccuracyM is the radius in metres within which the true location lies
 	// (0: an exact point).
 	AccuracyM float64
+	// LocationFrom says how the location was obtained; AccuracyM goes with
+	// it (a bbox's centre carries the bbox's half diagonal).
+	LocationFrom LocationFrom
 	// Cell is the S2 leaf cell id of (Lat, Lon), as an int64.
 	Cell      int64
 	PlaceName string

@@ -9,5 +9,6 @@ type Store interface {
 	PlaceStore
 	PostService
 	AnalyticsService
+	ComplianceStore
 	io.Closer
 }

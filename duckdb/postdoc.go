@@ -27,6 +27,7 @@ type postDoc struct {
 	ObservedAt int64    `json:"observed_at"`
 	Cell       int64    `json:"cell"`
 	PlaceName  string   `json:"place_name"`
+	LocFrom    string   `json:"location_from,omitempty"`
 	Caption    string   `json:"caption"`
 	Hashtags   []string `json:"hashtags"`
 	Mentions   []string `json:"mentions"`
@@ -95,6 +96,10 @@ func encodeDoc(p *geopulse.Post) string {
 	b = strconv.AppendInt(b, p.Cell, 10)
 	b = append(b, `,"place_name":`...)
 	b = canonical.AppendJSONString(b, p.PlaceName)
+	if p.LocationFrom != "" {
+		b = append(b, `,"location_from":`...)
+		b = canonical.AppendJSONString(b, string(p.LocationFrom))
+	}
 	b = append(b, `,"caption":`...)
 	b = canonical.AppendJSONString(b, p.Caption)
 	b = append(b, `,"hashtags":`...)
@@ -129,6 +134,7 @@ func decodeDoc(p *geopulse.Post, doc string) error {
 		p.ExpiresAt = &t
 	}
 	p.Source, p.SourceID, p.PlaceName, p.Caption = d.Source, d.SourceID, d.PlaceName, d.Caption
+	p.LocationFrom = geopulse.LocationFrom(d.LocFrom)
 	p.ObservedAt, p.Cell = time.UnixMicro(d.ObservedAt).UTC(), d.Cell
 	p.Hashtags, p.Mentions, p.MediaURLs = nilIfEmpty(d.Hashtags), nilIfEmpty(d.Mentions), nilIfEmpty(d.MediaURLs)
 	p.Likes, p.Comments, p.Views, p.Language = d.Likes, d.Comments, d.Views, d.Language

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -193,6 +194,8 @@ type locationJSON struct {
 	Lon       float64 `json:"lon"`
 	AccuracyM float64 `json:"accuracy_m"`
 	Name      string  `json:"name"`
+	// From is how the location was obtained: point, bbox, centroid, venue.
+	From string `json:"from"`
 }
 
 // authorJSON is the public card of an author: only what a post's viewer
@@ -214,7 +217,7 @@ func newPostJSON(p *geopulse.Post) postJSON {
 		Kind:       string(p.Kind),
 		TakenAt:    p.TakenAt.UTC(),
 		ObservedAt: p.ObservedAt.UTC(),
-		Location:   locationJSON{Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Name: p.PlaceName},
+		Location:   locationJSON{Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM, Name: p.PlaceName, From: string(cmp.Or(p.LocationFrom, geopulse.LocationPoint))},
 		Caption:    p.Caption,
 		Hashtags:   orEmpty(p.Hashtags),
 		Mentions:   orEmpty(p.Mentions),

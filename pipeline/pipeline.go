@@ -183,6 +183,9 @@ func enrich(post *geopulse.Post, now time.Time) {
 		post.ObservedAt = now
 	}
 	post.ObservedAt = post.ObservedAt.UTC()
+	if post.LocationFrom == "" {
+		post.LocationFrom = geopulse.LocationPoint
+	}
 	post.Cell = geo.CellID(post.Lat, post.Lon)
 	post.Hashtags = text.Hashtags(post.Hashtags, post.Caption)
 	post.Mentions = text.Mentions(post.Mentions, post.Caption)

@@ -216,6 +216,7 @@ func (w *World) post(ai int, t time.Time, live bool) *geopulse.Post {
 	case u < coarseShare:
 		p.Lat, p.Lon = d.lat, d.lon
 		p.AccuracyM = float64(1000 + 100*g.intn(41))
+		p.LocationFrom = geopulse.LocationCentroid
 		p.PlaceName = cs.label
 	case u < coarseShare+streetShare:
 		w.street(p, a, cs, ci, away)
@@ -230,6 +231,7 @@ func (w *World) post(ai int, t time.Time, live bool) *geopulse.Post {
 		p.Lat = v.lat + r*sin/metresPerDegree
 		p.Lon = v.lon + r*cos/(metresPerDegree*v.cosLat)
 		p.AccuracyM = float64(5 + g.intn(26))
+		p.LocationFrom = geopulse.LocationPoint
 		p.PlaceName = v.name
 		theme = &categoryTable[v.cat]
 	}
@@ -273,6 +275,7 @@ func (w *World) street(p *geopulse.Post, a *author, cs *cityState, ci int, away 
 	}
 	p.Lat, p.Lon = offset(lat, lon, 800*g.norm(), 800*g.norm())
 	p.AccuracyM = float64(5 + g.intn(26))
+	p.LocationFrom = geopulse.LocationPoint
 	if g.chance(0.4) {
 		p.PlaceName = cs.areaLabels[area]
 	}

@@ -9,17 +9,15 @@ import (
 	"math"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/source"
 )
 
-// Item is one decoded element of a body. Post is set when the item parsed;
-// otherwise Err is a *geopulse.Error with Code EINVALID or ETOOLARGE and a
-// Reason (geopulse.Reason*) saying why. Index is the 0-based position of the
-// item in the input (blank NDJSON lines do not count).
-type Item struct {
-	Index int
-	Post  *geopulse.Post
-	Err   error
-}
+// Item is one decoded element of a body (source.Item). Post is set when the
+// item parsed as a post, Event when it is a compliance event (it has an
+// "event" member); otherwise Err is a *geopulse.Error with Code EINVALID or
+// ETOOLARGE and a Reason (geopulse.Reason*) saying why. Index is the 0-based
+// position of the item in the input (blank NDJSON lines do not count).
+type Item = source.Item
 
 // readBufSize is the bufio buffer of the NDJSON reader. Lines longer than it
 // are assembled in a separate buffer, up to MaxItemBytes; beyond that they are
@@ -74,13 +72,24 @@ func Decode(r io.Reader, lim Limits, fn func(Item) error) error {
 const bom = "\xef\xbb\xbf"
 
 // DecodePost decodes a single canonical post object (surrounding white space
-// allowed). The error is a *geopulse.Error as in Item.Err.
+// allowed). The error is a *geopulse.Error as in Item.Err; a compliance event
+// is an error here (EINVALID, ReasonUnsupported).
 func DecodePost(data []byte, lim Limits) (*geopulse.Post, error) {
-	p, err := decodeItem(data, lim.orDefault())
-	if err != nil {
-		return nil, err
+	p, ev, err := DecodeMessage(data, lim)
+	if err == nil && ev != nil {
+		return nil, geopulse.Reject(geopulse.ReasonUnsupported, "a %s compliance event where a post was expected", ev.Kind)
 	}
-	return p, nil
+	return p, err
+}
+
+// DecodeMessage decodes a single canonical item: a post or a compliance
+// event. Exactly one of the results is non-nil.
+func DecodeMessage(data []byte, lim Limits) (*geopulse.Post, *geopulse.ComplianceEvent, error) {
+	p, ev, err := decodeItem(data, lim.orDefault())
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, ev, nil
 }
 
 func tooManyItems(max int) *geopulse.Error {
@@ -104,7 +113,7 @@ func decodeLines(br *bufio.Reader, lim Limits, fn func(Item) error) error {
 			if tooLong {
 				err = tooLarge("item is more than the limit of %d bytes", lim.MaxItemBytes)
 			} else {
-				it.Post, err = decodeItem(line, lim)
+				it.Post, it.Event, err = decodeItem(line, lim)
 			}
 			if err != nil {
 				it.Err = err
@@ -212,11 +221,11 @@ func decodeArray(br *bufio.Reader, off int, lim Limits, fn func(Item) error) err
 		// Each item gets its own copy (inside decodeItem) rather than a
 		// substring of the body, so that a post kept for long does not
 		// pin the whole body in memory.
-		p, err := decodeItem(body[sp.start:sp.end], lim)
+		p, ev, err := decodeItem(body[sp.start:sp.end], lim)
 		if err != nil {
 			it.Err = err
 		} else {
-			it.Post = p
+			it.Post, it.Event = p, ev
 		}
 		if err := fn(it); err != nil {
 			return err

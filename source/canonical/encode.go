@@ -85,6 +85,7 @@ func AppendJSON(dst []byte, p *geopulse.Post) []byte {
 		dst = appendFloat(dst, p.AccuracyM)
 	}
 	dst = appendOptString(dst, `,"name":`, p.PlaceName)
+	dst = appendOptString(dst, `,"from":`, string(p.LocationFrom))
 
 	a := &p.Author
 	dst = append(dst, `},"author":{"source_id":`...)
@@ -236,4 +237,28 @@ func AppendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// AppendEventJSON appends the schema v1 JSON object of a compliance event
+// (no newline) to dst: the form every intake path and the stream carry.
+func AppendEventJSON(dst []byte, ev *geopulse.ComplianceEvent) []byte {
+	dst = append(dst, `{"v":1,"event":`...)
+	dst = AppendJSONString(dst, string(ev.Kind))
+	dst = append(dst, `,"source":`...)
+	dst = AppendJSONString(dst, ev.Source)
+	dst = appendOptString(dst, `,"source_id":`, ev.SourceID)
+	if ev.AuthorSourceID != "" {
+		dst = append(dst, `,"author":{"source_id":`...)
+		dst = AppendJSONString(dst, ev.AuthorSourceID)
+		dst = append(dst, '}')
+	}
+	if !ev.UpTo.IsZero() {
+		dst = append(dst, `,"up_to":`...)
+		dst = appendTime(dst, ev.UpTo)
+	}
+	if !ev.At.IsZero() {
+		dst = append(dst, `,"at":`...)
+		dst = appendTime(dst, ev.At)
+	}
+	return append(dst, '}')
 }

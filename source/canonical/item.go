@@ -23,17 +23,22 @@ const (
 // are checked on the raw bytes, before any parsing: both are cheap there, a
 // bad item then costs no parse, and invalid UTF-8 is caught even inside
 // members the schema ignores (encoding/json would silently replace it).
-func decodeItem(raw []byte, lim Limits) (*geopulse.Post, *geopulse.Error) {
+func decodeItem(raw []byte, lim Limits) (*geopulse.Post, *geopulse.ComplianceEvent, *geopulse.Error) {
 	if len(raw) > lim.MaxItemBytes {
-		return nil, tooLarge("item is %d bytes, more than the limit of %d", len(raw), lim.MaxItemBytes)
+		return nil, nil, tooLarge("item is %d bytes, more than the limit of %d", len(raw), lim.MaxItemBytes)
 	}
 	if !utf8.Valid(raw) {
-		return nil, geopulse.Reject(geopulse.ReasonInvalidUTF8, "item is not valid UTF-8 (byte %d)", invalidUTF8At(raw))
+		return nil, nil, geopulse.Reject(geopulse.ReasonInvalidUTF8, "item is not valid UTF-8 (byte %d)", invalidUTF8At(raw))
 	}
 	// One copy of the whole item; unescaped strings of the post are
 	// substrings of it, so the post costs one allocation for all its text.
 	d := itemDecoder{sc: scanner{s: string(raw)}, lim: lim, p: new(geopulse.Post)}
-	return d.decode()
+	p, err := d.decode()
+	if err != nil || d.event == "" {
+		return p, nil, err
+	}
+	ev, err := d.complianceEvent()
+	return nil, ev, err
 }
 
 func invalidUTF8At(b []byte) int {
@@ -65,6 +70,10 @@ type itemDecoder struct {
 	hasVersion                         bool
 	hasTakenAt, hasLocation, hasAuthor bool
 	hasLat, hasLon                     bool
+
+	// A compliance event item: event names its kind, upTo and at its times.
+	event    string
+	upTo, at time.Time
 }
 
 func (d *itemDecoder) decode() (*geopulse.Post, *geopulse.Error) {
@@ -92,6 +101,9 @@ func (d *itemDecoder) decode() (*geopulse.Post, *geopulse.Error) {
 		return nil, d.err
 	}
 	p := d.p
+	if d.event != "" {
+		return p, nil // checked by complianceEvent
+	}
 	switch {
 	case p.Source == "":
 		return nil, missing("source")
@@ -117,6 +129,24 @@ func (d *itemDecoder) decode() (*geopulse.Post, *geopulse.Error) {
 	p.Author.Source = p.Source
 	p.Author.ID = geopulse.AuthorID(p.Source, p.Author.SourceID)
 	return p, nil
+}
+
+// complianceEvent builds the event of an item that has an "event" member.
+// It shares source, source_id and author.source_id with posts; a post's
+// other members are ignored on an event.
+func (d *itemDecoder) complianceEvent() (*geopulse.ComplianceEvent, *geopulse.Error) {
+	p := d.p
+	ev := &geopulse.ComplianceEvent{Kind: geopulse.ComplianceKind(d.event), Source: p.Source,
+		SourceID: p.SourceID, AuthorSourceID: p.Author.SourceID, UpTo: d.upTo, At: d.at}
+	switch {
+	case ev.Source == "":
+		return nil, missing("source")
+	case ev.Kind == geopulse.ComplianceDeletePost && ev.SourceID == "":
+		return nil, geopulse.Reject(geopulse.ReasonMissingField, "source_id is required for a delete event")
+	case ev.Kind != geopulse.ComplianceDeletePost && ev.AuthorSourceID == "":
+		return nil, geopulse.Reject(geopulse.ReasonMissingField, "author.source_id is required for a %s event", ev.Kind)
+	}
+	return ev, nil
 }
 
 // typeAt names the type of the value that starts at byte off.
@@ -212,6 +242,15 @@ func (d *itemDecoder) object() error {
 			p.Views, err = d.count("views")
 		case "language":
 			err = d.language()
+		case "event":
+			var ok bool
+			if d.event, ok, err = d.str("event"); err == nil && ok && !geopulse.ComplianceKind(d.event).Valid() {
+				d.invalid("event", "must be one of delete, user_delete, user_protect, user_unprotect, scrub_geo")
+			}
+		case "up_to":
+			d.upTo, _, err = d.time("up_to")
+		case "at":
+			d.at, _, err = d.time("at")
 		default:
 			// Unknown members are ignored so that a sender may add
 			// fields before this server learns them.
@@ -255,6 +294,14 @@ func (d *itemDecoder) location() error {
 			}
 		case "name":
 			p.PlaceName, _, err = d.str("location.name")
+		case "from":
+			var v string
+			if v, _, err = d.str("location.from"); err == nil {
+				p.LocationFrom = geopulse.LocationFrom(v)
+				if v != "" && !p.LocationFrom.Valid() {
+					d.invalid("location.from", "must be one of point, bbox, centroid, venue")
+				}
+			}
 		default:
 			err = sc.skip()
 		}

@@ -99,6 +99,8 @@ func realisticPosts(n int, seed uint64) []*geopulse.Post {
 			Lat:        c[0] + rng.NormFloat64()*0.05,
 			Lon:        c[1] + rng.NormFloat64()*0.05,
 			AccuracyM:  float64(5 + rng.IntN(50)),
+			// Mostly exact points, as in real feeds.
+			LocationFrom: geopulse.LocationFroms[max(0, rng.IntN(8)-4)],
 			Author: geopulse.Author{
 				SourceID:    authorID,
 				Handle:      "user" + authorID,

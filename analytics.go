@@ -70,6 +70,14 @@ type AnalyticsService interface {
 	Analytics(ctx context.Context, filter AnalyticsFilter) (*Analytics, error)
 }
 
+// Complier takes compliance events in (deletions, protected accounts, geo
+// scrubs). Every intake path that takes posts takes these too.
+type Complier interface {
+	// Comply returns one entry per event: nil when applied (or, at intake,
+	// durably queued), else an *Error. A non-nil error means none was.
+	Comply(ctx context.Context, events []*ComplianceEvent) ([]error, error)
+}
+
 // Ingester takes posts in: it validates, gates, matches and stores them.
 type Ingester interface {
 	// Ingest returns one entry per post: nil when accepted, else an *Error

@@ -60,6 +60,23 @@ type ComplianceEvent struct {
 	At time.Time
 }
 
+// Validate returns an EINVALID *Error when the event lacks what its kind
+// needs: a known kind and a source; a post id for delete; an account id for
+// the others.
+func (ev *ComplianceEvent) Validate() error {
+	switch {
+	case !ev.Kind.Valid():
+		return Reject(ReasonInvalidField, "Unknown compliance event kind %q.", ev.Kind)
+	case ev.Source == "":
+		return Reject(ReasonMissingField, "A compliance event needs a source.")
+	case ev.Kind == ComplianceDeletePost && ev.SourceID == "":
+		return Reject(ReasonMissingField, "A delete event needs the post's source_id.")
+	case ev.Kind != ComplianceDeletePost && ev.AuthorSourceID == "":
+		return Reject(ReasonMissingField, "A %s event needs the author's source_id.", ev.Kind)
+	}
+	return nil
+}
+
 // ComplianceResult counts what applying an event changed.
 type ComplianceResult struct {
 	PostsRemoved  int64 `json:"posts_removed"`

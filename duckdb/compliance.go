@@ -15,8 +15,8 @@ var _ geopulse.ComplianceStore = (*DB)(nil)
 // suppressions and records the event, in one transaction. Applying the same
 // event twice changes nothing more (the second record counts zero).
 func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) (geopulse.ComplianceResult, error) {
-	if !ev.Kind.Valid() || ev.Source == "" {
-		return geopulse.ComplianceResult{}, geopulse.Errorf(geopulse.EINVALID, "A compliance event needs a known kind and a source.")
+	if err := ev.Validate(); err != nil {
+		return geopulse.ComplianceResult{}, err
 	}
 	var postID, authorID int64
 	if ev.SourceID != "" {
@@ -31,16 +31,10 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 		var err error
 		switch ev.Kind {
 		case geopulse.ComplianceDeletePost:
-			if postID == 0 {
-				return geopulse.Errorf(geopulse.EINVALID, "A delete event needs the post's source_id.")
-			}
 			if err = stageQuery(ctx, c, `SELECT ?::BIGINT`, postID); err == nil {
 				res.PostsRemoved, err = removeStaged(ctx, c, now, true)
 			}
 		case geopulse.ComplianceDeleteAuthor, geopulse.ComplianceProtectAuthor:
-			if authorID == 0 {
-				return geopulse.Errorf(geopulse.EINVALID, "A %s event needs the author's source_id.", ev.Kind)
-			}
 			if err = stageQuery(ctx, c, `SELECT id FROM posts WHERE author_id = ?`, authorID); err != nil {
 				return err
 			}
@@ -58,14 +52,8 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 			}
 			err = suppress(ctx, c, authorID, reason, now)
 		case geopulse.ComplianceUnprotectAuthor:
-			if authorID == 0 {
-				return geopulse.Errorf(geopulse.EINVALID, "A user_unprotect event needs the author's source_id.")
-			}
 			_, err = c.ExecContext(ctx, `DELETE FROM suppressions WHERE key = ? AND reason = ?`, authorID, geopulse.SuppressProtected)
 		case geopulse.ComplianceScrubGeo:
-			if authorID == 0 {
-				return geopulse.Errorf(geopulse.EINVALID, "A scrub_geo event needs the author's source_id.")
-			}
 			q, args := `SELECT id FROM posts WHERE author_id = ?`, []any{authorID}
 			if !ev.UpTo.IsZero() {
 				q += ` AND taken_at <= ?`
@@ -87,9 +75,6 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 		return err
 	})
 	if err != nil {
-		if geopulse.ErrorCode(err) == geopulse.EINVALID {
-			return res, err
-		}
 		return res, fmt.Errorf("apply %s event: %w", ev.Kind, err)
 	}
 	return res, nil

@@ -46,6 +46,36 @@ type ingestResponse struct {
 	Items    []itemResult `json:"items"`
 }
 
+// flushEvents hands compliance events to the Complier and records each
+// one's answer in items.
+func (s *Server) flushEvents(ctx context.Context, events []*geopulse.ComplianceEvent, slots []int, items []itemResult) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if s.Complier == nil {
+		for _, j := range slots {
+			items[j] = s.rejected(ctx, items[j].Index, geopulse.Reject(geopulse.ReasonUnsupported, "This server takes no compliance events."))
+		}
+		return nil
+	}
+	errs, err := s.Complier.Comply(ctx, events)
+	if err != nil {
+		return fmt.Errorf("apply %d compliance events: %w", len(events), err)
+	}
+	if len(errs) != len(events) {
+		return fmt.Errorf("comply returned %d results for %d events", len(errs), len(events))
+	}
+	for j, err := range errs {
+		it := &items[slots[j]]
+		if err != nil {
+			*it = s.rejected(ctx, it.Index, err)
+			continue
+		}
+		it.Status = statusAccepted
+	}
+	return nil
+}
+
 // handleIngestPosts decodes canonical posts (NDJSON or a JSON array) and
 // feeds them to the Ingester in batches. Every item gets one entry in the
 // answer, in input order; the good ones land whatever the bad ones do.
@@ -67,32 +97,37 @@ func (s *Server) handleIngestPosts(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var (
-		items []itemResult
-		batch = make([]*geopulse.Post, 0, ingestBatchSize)
-		slots = make([]int, 0, ingestBatchSize) // items[slots[j]] answers batch[j]
+		items  []itemResult
+		batch  = make([]*geopulse.Post, 0, ingestBatchSize)
+		slots  = make([]int, 0, ingestBatchSize) // items[slots[j]] answers batch[j]
+		events []*geopulse.ComplianceEvent
+		eslots []int
 	)
+	// flush sends posts, then events: an event then also covers a post sent
+	// before it in the same body.
 	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		errs, err := s.Ingester.Ingest(ctx, batch)
-		if err != nil {
-			return fmt.Errorf("ingest %d posts: %w", len(batch), err)
-		}
-		if len(errs) != len(batch) {
-			return fmt.Errorf("ingest returned %d results for %d posts", len(errs), len(batch))
-		}
-		for j, err := range errs {
-			it := &items[slots[j]]
+		if len(batch) > 0 {
+			errs, err := s.Ingester.Ingest(ctx, batch)
 			if err != nil {
-				*it = s.rejected(ctx, it.Index, err)
-				continue
+				return fmt.Errorf("ingest %d posts: %w", len(batch), err)
 			}
-			it.Status, it.ID = statusAccepted, formatID(postID(batch[j]))
+			if len(errs) != len(batch) {
+				return fmt.Errorf("ingest returned %d results for %d posts", len(errs), len(batch))
+			}
+			for j, err := range errs {
+				it := &items[slots[j]]
+				if err != nil {
+					*it = s.rejected(ctx, it.Index, err)
+					continue
+				}
+				it.Status, it.ID = statusAccepted, formatID(postID(batch[j]))
+			}
+			// Fresh slices: the Ingester may still hold the old ones' posts.
+			batch, slots = make([]*geopulse.Post, 0, ingestBatchSize), make([]int, 0, ingestBatchSize)
 		}
-		// Fresh slices: the Ingester may still hold the old ones' posts.
-		batch, slots = make([]*geopulse.Post, 0, ingestBatchSize), make([]int, 0, ingestBatchSize)
-		return nil
+		err := s.flushEvents(ctx, events, eslots, items)
+		events, eslots = nil, nil
+		return err
 	}
 	err = canonical.Decode(body, canonical.Limits{MaxItems: maxIngestItems}, func(it canonical.Item) error {
 		if it.Err != nil {
@@ -100,9 +135,12 @@ func (s *Server) handleIngestPosts(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		items = append(items, itemResult{Index: it.Index})
-		batch = append(batch, it.Post)
-		slots = append(slots, len(items)-1)
-		if len(batch) == ingestBatchSize {
+		if it.Event != nil {
+			events, eslots = append(events, it.Event), append(eslots, len(items)-1)
+		} else {
+			batch, slots = append(batch, it.Post), append(slots, len(items)-1)
+		}
+		if len(batch)+len(events) >= ingestBatchSize {
 			return flush()
 		}
 		return nil

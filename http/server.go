@@ -29,6 +29,9 @@ type Server struct {
 	Posts      geopulse.PostService
 	Analytics  geopulse.AnalyticsService
 	Ingester   geopulse.Ingester
+	// Complier takes the compliance events of POST /v1/posts and the
+	// webhooks; nil refuses them per item.
+	Complier geopulse.Complier
 
 	// MaxBodyBytes bounds every request body, both as sent and after gzip
 	// decompression; 0 means DefaultMaxBodyBytes.

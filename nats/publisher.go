@@ -63,7 +63,10 @@ type Publisher struct {
 	wg      sync.WaitGroup // in-flight Ingest calls
 }
 
-var _ geopulse.Ingester = (*Publisher)(nil)
+var (
+	_ geopulse.Ingester = (*Publisher)(nil)
+	_ geopulse.Complier = (*Publisher)(nil)
+)
 
 // NewPublisher returns a Publisher on s.
 func NewPublisher(s *Stream, opts PublisherOptions) *Publisher {
@@ -115,11 +118,9 @@ func (p *Publisher) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error
 		return nil, errLagging
 	}
 
-	start := time.Now()
 	now := p.now()
 	errs := make([]error, len(posts))
-	futures := make([]jetstream.PubAckFuture, len(posts))
-	attempted := 0
+	msgs := make([]*natsgo.Msg, len(posts))
 	for i, post := range posts {
 		if p.gate != nil {
 			if err := p.gate.Check(post, now); err != nil {
@@ -129,15 +130,68 @@ func (p *Publisher) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error
 			}
 		}
 		// Each message owns its body: an async publish may be resent later.
-		body := canonical.AppendJSON(make([]byte, 0, 1024), post)
-		if len(body) > MaxMessageBytes-1024 { // headroom for headers
-			errs[i] = errTooLarge
+		msgs[i], errs[i] = p.message(post.Source, canonical.AppendJSON(make([]byte, 0, 1024), post))
+	}
+	if err := p.publish(ctx, msgs, errs); err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// Comply publishes compliance events to the same stream as posts (on their
+// source's subject), so that they reach the workers in order with the
+// posts of their source and survive a crash as posts do. Answers as Ingest.
+func (p *Publisher) Comply(ctx context.Context, events []*geopulse.ComplianceEvent) ([]error, error) {
+	p.closeMu.RLock()
+	if p.closed {
+		p.closeMu.RUnlock()
+		return nil, errClosed
+	}
+	p.wg.Add(1)
+	p.closeMu.RUnlock()
+	defer p.wg.Done()
+
+	errs := make([]error, len(events))
+	msgs := make([]*natsgo.Msg, len(events))
+	for i, ev := range events {
+		if err := ev.Validate(); err != nil {
+			errs[i] = err
 			p.m.posts.WithLabelValues("rejected").Inc()
 			continue
 		}
+		msgs[i], errs[i] = p.message(ev.Source, canonical.AppendEventJSON(make([]byte, 0, 256), ev))
+	}
+	if err := p.publish(ctx, msgs, errs); err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// message wraps one canonical item for the stream; nil and an error when
+// the body is over the stream's message limit.
+func (p *Publisher) message(source string, body []byte) (*natsgo.Msg, error) {
+	if len(body) > MaxMessageBytes-1024 { // headroom for headers
+		p.m.posts.WithLabelValues("rejected").Inc()
+		return nil, errTooLarge
+	}
+	msg := &natsgo.Msg{Subject: subject(source), Data: body, Header: natsgo.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, MsgID(body))
+	return msg, nil
+}
+
+// publish sends the non-nil msgs and waits for every PubAck, setting
+// errs[i] for a message the stream did not take. It fails as a whole, with
+// ETOOMANY, when the stream took none of them because it is full or
+// unavailable: the sender should retry after a pause.
+func (p *Publisher) publish(ctx context.Context, msgs []*natsgo.Msg, errs []error) error {
+	start := time.Now()
+	futures := make([]jetstream.PubAckFuture, len(msgs))
+	attempted := 0
+	for i, msg := range msgs {
+		if msg == nil {
+			continue
+		}
 		attempted++
-		msg := &natsgo.Msg{Subject: subject(post.Source), Data: body, Header: natsgo.Header{}}
-		msg.Header.Set(jetstream.MsgIDHeader, MsgID(body))
 		f, err := p.stream.js.PublishMsgAsync(msg, jetstream.WithStallWait(p.stream.cfg.PublishTimeout))
 		if err != nil {
 			errs[i] = p.publishError(err)
@@ -160,14 +214,15 @@ func (p *Publisher) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error
 		case <-ctx.Done():
 			// The sender is gone; posts already published stay published and
 			// a retry is deduplicated or idempotent.
-			return nil, fmt.Errorf("wait for stream acks: %w", ctx.Err())
+			return fmt.Errorf("wait for stream acks: %w", ctx.Err())
 		}
 	}
 	p.m.publish.Observe(time.Since(start).Seconds())
 
 	var accepted, full, unavailable int
-	for _, err := range errs {
+	for i, err := range errs {
 		switch {
+		case msgs[i] == nil:
 		case err == nil:
 			accepted++
 		case errors.Is(err, errFull):
@@ -186,9 +241,9 @@ func (p *Publisher) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error
 			cause = errFull
 		}
 		p.m.backpressure.WithLabelValues(causeLabel(cause)).Inc()
-		return nil, cause
+		return cause
 	}
-	return errs, nil
+	return nil
 }
 
 func causeLabel(err error) string {

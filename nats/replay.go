@@ -112,9 +112,15 @@ func (s *Stream) Replay(ctx context.Context, opts ReplayOptions) (ReplayProgress
 			}
 			pr.Messages++
 			pr.Seq, pr.At = meta.Sequence.Stream, meta.Timestamp.UTC()
-			post, err := decode(msg, meta)
+			post, ev, err := decode(msg, meta)
 			if err != nil {
 				pr.Undecodable++
+				continue
+			}
+			if ev != nil {
+				// Applied when first received; its effects (tombstones,
+				// suppressions) are in the store and refuse the posts it
+				// concerns at the gate.
 				continue
 			}
 			batch = append(batch, post)

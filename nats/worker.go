@@ -20,6 +20,9 @@ import (
 type WorkerOptions struct {
 	// Ingester is the pipeline the posts go through (required).
 	Ingester geopulse.Ingester
+	// Complier applies compliance events (the pipeline); nil dead-letters
+	// them.
+	Complier geopulse.Complier
 	// Concurrency is the number of fetch-process-ack loops; default 1.
 	Concurrency int
 	// Batch is the most messages fetched and stored at once; default
@@ -138,11 +141,12 @@ func (w *Worker) loop(ctx context.Context, cons jetstream.Consumer) {
 	}
 }
 
-// item is one message of a batch with its decoded post.
+// item is one message of a batch with its decoded post or event.
 type item struct {
-	msg  jetstream.Msg
-	meta *jetstream.MsgMetadata
-	post *geopulse.Post
+	msg   jetstream.Msg
+	meta  *jetstream.MsgMetadata
+	post  *geopulse.Post
+	event *geopulse.ComplianceEvent
 }
 
 // handle decodes a fetched batch, dead-letters what cannot be decoded and
@@ -150,6 +154,7 @@ type item struct {
 func (w *Worker) handle(ctx context.Context, msgs []jetstream.Msg) {
 	start := time.Now()
 	items := make([]item, 0, len(msgs))
+	var events []item
 	for _, msg := range msgs {
 		meta, err := msg.Metadata()
 		if err != nil {
@@ -160,29 +165,69 @@ func (w *Worker) handle(ctx context.Context, msgs []jetstream.Msg) {
 		if meta.NumDelivered > 1 {
 			w.m.redeliveries.Inc()
 		}
-		post, err := decode(msg, meta)
+		post, ev, err := decode(msg, meta)
 		if err != nil {
 			w.deadLetter(ctx, item{msg: msg, meta: meta}, ReasonUndecodable, err)
 			continue
 		}
+		if ev != nil {
+			events = append(events, item{msg: msg, meta: meta, event: ev})
+			continue
+		}
 		items = append(items, item{msg: msg, meta: meta, post: post})
 	}
+	// Posts first: an event then also removes a post it follows in the
+	// stream, and a post that follows its event is refused by the gate.
 	w.store(ctx, items, false)
+	w.comply(ctx, events)
 	w.m.batch.Observe(time.Since(start).Seconds())
 }
 
 // decode reads a message's post. A post without observed_at gets the time
 // the stream stored it: that is when geopulse received it, and a replay
 // then reproduces the same value.
-func decode(msg jetstream.Msg, meta *jetstream.MsgMetadata) (*geopulse.Post, error) {
-	post, err := canonical.DecodePost(msg.Data(), decodeLimits)
-	if err != nil {
-		return nil, err
+func decode(msg jetstream.Msg, meta *jetstream.MsgMetadata) (*geopulse.Post, *geopulse.ComplianceEvent, error) {
+	post, ev, err := canonical.DecodeMessage(msg.Data(), decodeLimits)
+	if err != nil || ev != nil {
+		return nil, ev, err
 	}
 	if post.ObservedAt.IsZero() {
 		post.ObservedAt = meta.Timestamp.UTC()
 	}
-	return post, nil
+	return post, nil, nil
+}
+
+// comply applies compliance events and settles their messages: applied or
+// refused as invalid (final) → ack; the store failed → retry later.
+func (w *Worker) comply(ctx context.Context, items []item) {
+	if len(items) == 0 {
+		return
+	}
+	if w.opts.Complier == nil {
+		for _, it := range items {
+			w.deadLetter(ctx, it, ReasonUndecodable, errors.New("this worker takes no compliance events"))
+		}
+		return
+	}
+	events := make([]*geopulse.ComplianceEvent, len(items))
+	for i, it := range items {
+		events[i] = it.event
+	}
+	errs, err := w.opts.Complier.Comply(ctx, events)
+	if err == nil && len(errs) != len(events) {
+		err = fmt.Errorf("complier returned %d results for %d events", len(errs), len(events))
+	}
+	if err != nil {
+		w.logger.Warn("worker compliance events failed; will retry", slog.Int(keyPosts, len(items)), slog.Any(keyError, err))
+		for _, it := range items {
+			w.retry(ctx, it, err)
+		}
+		return
+	}
+	for _, it := range items {
+		w.ack(it)
+	}
+	w.m.messages.WithLabelValues("compliance").Add(float64(len(items)))
 }
 
 // store runs items through the pipeline and settles each message. When the
@@ -198,7 +243,7 @@ func (w *Worker) store(ctx context.Context, items []item, redecode bool) {
 		// The pipeline enriched the posts in place; start again from the bytes.
 		fresh := items[:0:0]
 		for _, it := range items {
-			post, err := decode(it.msg, it.meta)
+			post, _, err := decode(it.msg, it.meta)
 			if err != nil {
 				w.deadLetter(ctx, it, ReasonUndecodable, err)
 				continue

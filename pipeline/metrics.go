@@ -12,6 +12,8 @@ type metrics struct {
 	stage       *prometheus.HistogramVec
 	places      prometheus.Gauge
 	backfilled  prometheus.Counter
+	compliance  *prometheus.CounterVec
+	removed     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) metrics {
@@ -35,9 +37,15 @@ func newMetrics(reg prometheus.Registerer) metrics {
 		backfilled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "geopulse_pipeline_backfill_matches_total", Help: "Matches written by place backfills.",
 		}),
+		compliance: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "geopulse_compliance_events_total", Help: "Compliance events applied, by kind (delete, user_delete, user_protect, user_unprotect, scrub_geo).",
+		}, []string{"kind"}),
+		removed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geopulse_compliance_posts_removed_total", Help: "Posts removed by compliance events.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.accepted, m.rejected, m.storeErrors, m.stage, m.places, m.backfilled)
+		reg.MustRegister(m.accepted, m.rejected, m.storeErrors, m.stage, m.places, m.backfilled, m.compliance, m.removed)
 	}
 	return m
 }

@@ -30,6 +30,7 @@ type Pipeline struct {
 	now    func() time.Time
 	logger *slog.Logger
 	gate   Gate
+	block  *Blocklist
 
 	index   atomic.Pointer[geo.Index]
 	indexMu sync.Mutex // serialises index rebuilds
@@ -42,7 +43,10 @@ type Pipeline struct {
 	metrics metrics
 }
 
-var _ geopulse.Ingester = (*Pipeline)(nil)
+var (
+	_ geopulse.Ingester = (*Pipeline)(nil)
+	_ geopulse.Complier = (*Pipeline)(nil)
+)
 
 // New loads every place from the store into the match index.
 func New(ctx context.Context, store geopulse.Store, opts Options) (*Pipeline, error) {
@@ -59,8 +63,16 @@ func New(ctx context.Context, store geopulse.Store, opts Options) (*Pipeline, er
 	if err := p.refreshIndex(ctx); err != nil {
 		return nil, err
 	}
+	var err error
+	if p.block, err = NewBlocklist(ctx, store); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
+
+// Blocklist returns what the pipeline refuses; callers run its Refresh
+// loop when other processes apply compliance events too.
+func (p *Pipeline) Blocklist() *Blocklist { return p.block }
 
 // Places returns the place service that keeps the index and matches in step.
 func (p *Pipeline) Places() *Places { return p.places }
@@ -139,6 +151,11 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 			continue
 		}
 		enrich(post, now)
+		if err := p.block.Check(post); err != nil {
+			errs[i] = err
+			p.metrics.rejected.WithLabelValues(geopulse.ErrorReason(err)).Inc()
+			continue
+		}
 		post.PlaceIDs = ix.Match(post.Lat, post.Lon, post.AccuracyM, post.PlaceIDs[:0])
 		keep = append(keep, post)
 		at = append(at, i)
@@ -167,6 +184,42 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 		}
 	}
 	p.metrics.accepted.Add(float64(accepted))
+	return errs, nil
+}
+
+// Comply applies compliance events, in order. Each event is first noted
+// in the blocklist, so batches gated from then on cannot store what it
+// removes, and then applied once every batch gated before has finished
+// (the inflight barrier): nothing in flight in this process outlives it.
+// Posts stored by other processes in the moment before they learn of the
+// event (Blocklist.Refresh) are the documented exception.
+func (p *Pipeline) Comply(ctx context.Context, events []*geopulse.ComplianceEvent) ([]error, error) {
+	errs := make([]error, len(events))
+	for i, ev := range events {
+		if ev == nil {
+			errs[i] = geopulse.Reject(geopulse.ReasonMissingField, "Empty compliance event.")
+			continue
+		}
+		if err := ev.Validate(); err != nil {
+			errs[i] = err
+			continue
+		}
+		p.block.Note(ev)
+		p.inflight.Lock()
+		p.inflight.Unlock() //nolint:staticcheck // an intentional barrier, see inflight
+		res, err := p.store.ApplyCompliance(ctx, *ev)
+		if err != nil {
+			if geopulse.ErrorCode(err) == geopulse.EINVALID {
+				errs[i] = err
+				continue
+			}
+			return nil, fmt.Errorf("apply compliance event: %w", err)
+		}
+		p.metrics.compliance.WithLabelValues(string(ev.Kind)).Inc()
+		p.metrics.removed.Add(float64(res.PostsRemoved))
+		p.logger.Info("compliance event applied", "kind", ev.Kind, "source", ev.Source,
+			"posts_removed", res.PostsRemoved, "author_removed", res.AuthorRemoved)
+	}
 	return errs, nil
 }
 

@@ -15,8 +15,8 @@ var _ geopulse.ComplianceStore = (*DB)(nil)
 // suppressions and records the event, in one transaction. Applying the same
 // event twice changes nothing more (the second record counts zero).
 func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) (geopulse.ComplianceResult, error) {
-	if !ev.Kind.Valid() || ev.Source == "" {
-		return geopulse.ComplianceResult{}, geopulse.Errorf(geopulse.EINVALID, "A compliance event needs a known kind and a source.")
+	if err := ev.Validate(); err != nil {
+		return geopulse.ComplianceResult{}, err
 	}
 	var postID, authorID int64
 	if ev.SourceID != "" {
@@ -24,12 +24,6 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 	}
 	if ev.AuthorSourceID != "" {
 		authorID = geopulse.AuthorID(ev.Source, ev.AuthorSourceID)
-	}
-	switch {
-	case ev.Kind == geopulse.ComplianceDeletePost && postID == 0:
-		return geopulse.ComplianceResult{}, geopulse.Errorf(geopulse.EINVALID, "A delete event needs the post's source_id.")
-	case ev.Kind != geopulse.ComplianceDeletePost && authorID == 0:
-		return geopulse.ComplianceResult{}, geopulse.Errorf(geopulse.EINVALID, "A %s event needs the author's source_id.", ev.Kind)
 	}
 	now := db.nowUTC()
 	var res geopulse.ComplianceResult

@@ -112,7 +112,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		handler = m.probes()
 	} else {
 		m.Publisher = gpnats.NewPublisher(m.Stream, gpnats.PublisherOptions{
-			Gate: pipeline.Gate{}, MaxLag: m.Config.IntakeMaxLag, Logger: m.Logger, Registerer: m.Registry,
+			Gate: pipeline.IntakeCheck{Blocklist: m.Pipeline.Blocklist()}, MaxLag: m.Config.IntakeMaxLag, Logger: m.Logger, Registerer: m.Registry,
 		})
 		var places geopulse.PlaceService = m.Pipeline.Places()
 		if role == roleAPI {
@@ -126,6 +126,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Posts:       m.Store,
 			Analytics:   m.Store,
 			Ingester:    m.Publisher,
+			Complier:    m.Publisher,
 			Ready:       m.ready,
 			AdminToken:  m.Config.AdminToken,
 			DeadLetters: deadLetterService{m.Stream},
@@ -152,6 +153,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Logger.Error("http server stopped", "error", err)
 		}
 	})
+	// Other processes apply compliance events too; what they forbid
+	// reaches this one's gate within the interval.
+	m.goRun(func() { m.Pipeline.Blocklist().Run(bg, blocklistRefresh, m.Logger) })
 	if role != roleAPI {
 		if err := m.startWorkers(ctx); err != nil {
 			return err
@@ -171,6 +175,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	m.Logger.Info("geopulse serving", "role", role, "addr", m.ln.Addr().String(), "store", m.storeName(), "nats", m.natsName())
 	return nil
 }
+
+// blocklistRefresh is how often a process reloads the suppression list and
+// tombstones that other processes may have added.
+const blocklistRefresh = 10 * time.Second
 
 // openStream starts the embedded NATS server (serve without --nats) or
 // dials the configured one, and sets up the streams.
@@ -222,7 +230,7 @@ func (m *Main) startWorkers(ctx context.Context) error {
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWork = stop
 	w := gpnats.NewWorker(m.Stream, gpnats.WorkerOptions{
-		Ingester: m.Pipeline, Concurrency: m.Config.WorkerConcurrency, Logger: m.Logger, Registerer: m.Registry,
+		Ingester: m.Pipeline, Complier: m.Pipeline, Concurrency: m.Config.WorkerConcurrency, Logger: m.Logger, Registerer: m.Registry,
 	})
 	m.workers.Add(1)
 	go func() {

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestServeCompliance sends posts and then compliance events in the
+// canonical schema through the API of a running server: the events flow
+// through the stream to the pipeline, the posts disappear from the feed,
+// and the same posts sent again are refused at intake with a reason.
+func TestServeCompliance(t *testing.T) {
+	m := startMain(t, func(c *Config) { c.Demo.Enabled = true; c.Demo.Live = false; c.Demo.HistoryPosts = 100 })
+	var places struct {
+		Places []struct {
+			ID     int64
+			Center struct{ Lat, Lon float64 }
+		}
+	}
+	call(t, m, "GET", "/v1/places", m.DemoKey, "", &places)
+	if len(places.Places) == 0 {
+		t.Fatal("no demo places")
+	}
+	pl := places.Places[0]
+	taken := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	post := func(id, author string) string {
+		return fmt.Sprintf(`{"source":"x","source_id":%q,"taken_at":%q,"location":{"lat":%g,"lon":%g},"author":{"source_id":%q,"handle":"h%s"},"caption":"hi #ctest"}`,
+			id, taken, pl.Center.Lat, pl.Center.Lon, author, author)
+	}
+	body := strings.Join([]string{post("c1", "ann"), post("c2", "ann"), post("c3", "bob"), post("c4", "cat")}, "\n")
+	var res struct {
+		Accepted int
+		Items    []struct{ Status, Reason string }
+	}
+	if code := call(t, m, "POST", "/v1/posts", m.DemoKey, body, &res); code != 200 || res.Accepted != 4 {
+		t.Fatalf("posts = %d, %+v", code, res)
+	}
+	feed := func() []string {
+		var f struct{ Posts []struct{ SourceID string `json:"source_id"` } }
+		call(t, m, "GET", fmt.Sprintf("/v1/posts?place_id=%d&hashtag=ctest", pl.ID), m.DemoKey, "", &f)
+		var ids []string
+		for _, p := range f.Posts {
+			ids = append(ids, p.SourceID)
+		}
+		return ids
+	}
+	waitFeed := func(want int) []string {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			ids := feed()
+			if len(ids) == want {
+				return ids
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("feed = %v, want %d posts", ids, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitFeed(4)
+
+	events := strings.Join([]string{
+		`{"v":1,"event":"delete","source":"x","source_id":"c3"}`,
+		`{"v":1,"event":"user_protect","source":"x","author":{"source_id":"ann"}}`,
+		`{"v":1,"event":"scrub_geo","source":"x"}`, // no author: refused
+	}, "\n")
+	if code := call(t, m, "POST", "/v1/posts", m.DemoKey, events, &res); code != 200 || res.Accepted != 2 ||
+		res.Items[2].Status != "rejected" || res.Items[2].Reason != "missing_field" {
+		t.Fatalf("events = %d, %+v", code, res)
+	}
+	if ids := waitFeed(1); ids[0] != "c4" {
+		t.Fatalf("feed after events = %v, want [c4]", ids)
+	}
+	if code := call(t, m, "POST", "/v1/posts", m.DemoKey, body, &res); code != 200 || res.Accepted != 1 {
+		t.Fatalf("re-sent posts = %d, %+v", code, res)
+	}
+	want := []string{"suppressed", "suppressed", "deleted_at_source", ""}
+	for i, it := range res.Items {
+		if it.Reason != want[i] {
+			t.Fatalf("re-sent item %d: %+v, want reason %q", i, it, want[i])
+		}
+	}
+}

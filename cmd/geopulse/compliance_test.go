@@ -38,7 +38,11 @@ func TestServeCompliance(t *testing.T) {
 		t.Fatalf("posts = %d, %+v", code, res)
 	}
 	feed := func() []string {
-		var f struct{ Posts []struct{ SourceID string `json:"source_id"` } }
+		var f struct {
+			Posts []struct {
+				SourceID string `json:"source_id"`
+			}
+		}
 		call(t, m, "GET", fmt.Sprintf("/v1/posts?place_id=%d&hashtag=ctest", pl.ID), m.DemoKey, "", &f)
 		var ids []string
 		for _, p := range f.Posts {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/source"
 	"github.com/geopulse/geopulse/source/canonical"
 )
 
@@ -96,6 +97,31 @@ func (s *Server) handleIngestPosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	res, err := s.ingestItems(ctx, func(fn func(source.Item) error) error {
+		return canonical.Decode(body, canonical.Limits{MaxItems: maxIngestItems}, fn)
+	})
+	if err != nil {
+		// Batches before the failure are stored; a retry of the whole body
+		// is safe because ingest is idempotent on (source, source_id).
+		s.Error(w, r, err)
+		return
+	}
+	if quiet {
+		kept := make([]itemResult, 0, res.Rejected)
+		for _, it := range res.Items {
+			if it.Status != statusAccepted {
+				kept = append(kept, it)
+			}
+		}
+		res.Items = kept
+	}
+	s.writeJSON(w, r, http.StatusOK, res)
+}
+
+// ingestItems feeds decoded items to the Ingester (posts) and the Complier
+// (events) in batches and answers every item, in input order; the good
+// ones land whatever the bad ones do. decode calls fn for each item.
+func (s *Server) ingestItems(ctx context.Context, decode func(fn func(source.Item) error) error) (ingestResponse, error) {
 	var (
 		items  []itemResult
 		batch  = make([]*geopulse.Post, 0, ingestBatchSize)
@@ -129,7 +155,7 @@ func (s *Server) handleIngestPosts(w http.ResponseWriter, r *http.Request) {
 		events, eslots = nil, nil
 		return err
 	}
-	err = canonical.Decode(body, canonical.Limits{MaxItems: maxIngestItems}, func(it canonical.Item) error {
+	err := decode(func(it source.Item) error {
 		if it.Err != nil {
 			items = append(items, s.rejected(ctx, it.Index, it.Err))
 			return nil
@@ -149,10 +175,7 @@ func (s *Server) handleIngestPosts(w http.ResponseWriter, r *http.Request) {
 		err = flush()
 	}
 	if err != nil {
-		// Batches before the failure are stored; a retry of the whole body
-		// is safe because ingest is idempotent on (source, source_id).
-		s.Error(w, r, err)
-		return
+		return ingestResponse{}, err
 	}
 
 	res := ingestResponse{Items: items}
@@ -163,18 +186,10 @@ func (s *Server) handleIngestPosts(w http.ResponseWriter, r *http.Request) {
 			res.Rejected++
 		}
 	}
-	if quiet {
-		res.Items = make([]itemResult, 0, res.Rejected)
-		for _, it := range items {
-			if it.Status != statusAccepted {
-				res.Items = append(res.Items, it)
-			}
-		}
-	}
 	if res.Items == nil {
 		res.Items = []itemResult{}
 	}
-	s.writeJSON(w, r, http.StatusOK, res)
+	return res, nil
 }
 
 // rejected is the entry of a rejected batch item. An item that failed for an

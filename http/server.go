@@ -32,6 +32,11 @@ type Server struct {
 	// Complier takes the compliance events of POST /v1/posts and the
 	// webhooks; nil refuses them per item.
 	Complier geopulse.Complier
+	// Hooks are the signed webhooks of other producers, by name
+	// (POST /v1/hooks/{name}); Instagram is Instagram's. Both are served
+	// without an API key: the signature authenticates the sender.
+	Hooks     map[string]Hook
+	Instagram *InstagramHook
 
 	// MaxBodyBytes bounds every request body, both as sent and after gzip
 	// decompression; 0 means DefaultMaxBodyBytes.
@@ -90,6 +95,10 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/v1/places/{id}", false, s.handleDeletePlace},
 
 		{http.MethodGet, "/v1/analytics", false, s.handleAnalytics},
+
+		{http.MethodGet, "/v1/hooks/instagram", true, s.handleInstagramHandshake},
+		{http.MethodPost, "/v1/hooks/instagram", true, s.handleInstagramHook},
+		{http.MethodPost, "/v1/hooks/{name}", true, s.handleHook},
 
 		{http.MethodGet, "/v1/admin/deadletters", false, s.handleListDeadLetters},
 		{http.MethodPost, "/v1/admin/deadletters/redrive", false, s.handleRedriveDeadLetters},

@@ -31,6 +31,7 @@ Commands:
 	serve       run everything in one process: API, stream (embedded NATS), workers, janitor
 	api         run the HTTP API and intake only, against --nats (scale out)
 	worker      run pipeline workers only, against --nats (scale out)
+	import      read posts from files (canonical, Instagram, Instaloader, X, Flickr, Mastodon, CSV; .gz/.xz)
 	replay      run posts kept in the stream through the pipeline again (--since T)
 	deadletters list, redrive or delete posts the workers gave up on
 	admin       manage workspaces and API keys (admin create-workspace NAME)
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runWorker(ctx, args, stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args, stdout, stderr)
+	case "import":
+		return runImport(ctx, args, stdout, stderr)
 	case "deadletters":
 		return runDeadLetters(ctx, args, stdout, stderr)
 	case "admin":

@@ -155,6 +155,10 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad sequence", []string{"deadletters", "redrive", "x1"}, "not a sequence number"},
 		{"bad nats_sync", []string{"serve", "-config", writeConfig(t, "nats_sync: sometimes\n")}, "nats_sync"},
 		{"bad stream_discard", []string{"serve", "-config", writeConfig(t, "stream_discard: maybe\n")}, "stream_discard"},
+		{"import without files", []string{"import"}, "no files"},
+		{"import with an unknown format", []string{"import", "-format", "myspace", "f.json"}, "Unknown format"},
+		{"import with a bad venue", []string{"import", "-at", "91,0", "f.json"}, "latitude"},
+		{"import without a key", []string{"import", "f.json"}, "--key"},
 		{"tiny stream", []string{"serve", "-config", writeConfig(t, "stream_max_bytes: 10\n")}, "stream_max_bytes"},
 	}
 	for _, tt := range tests {

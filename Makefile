@@ -30,10 +30,18 @@ fuzz:
 	$(GO) test ./geo -run '^$$' -fuzz '^FuzzParseFeatureCollection$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./source/canonical -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./http -run '^$$' -fuzz '^FuzzFeedQuery$$' -fuzztime $(FUZZTIME)
+	for p in flickr x mastodon csvfile instaloader; do \
+		$(GO) test ./source/$$p -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done
+	for f in FuzzDecodeV1 FuzzDecodeGraph FuzzDecodeWebhook; do \
+		$(GO) test ./source/instagram -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
+	for f in FuzzFlickrPage FuzzGraphPage FuzzXPage FuzzHeaders; do \
+		$(GO) test ./source/poll -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
-# Micro-benchmarks, then the end-to-end table at 1M stored posts.
+# Micro-benchmarks (matching, every connector's decoder, text), then the
+# end-to-end table at 1M stored posts.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./geo ./source/canonical ./simulate ./text
+	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./geo ./simulate ./text \
+		./source/canonical ./source/instagram ./source/instaloader ./source/x ./source/flickr ./source/mastodon ./source/csvfile
 	./$(BIN) bench -sizes 1000000
 
 # The same table at 1M and 10M side by side (takes several minutes).

@@ -59,6 +59,7 @@ type Config struct {
 
 	Dashboard DashboardConfig `yaml:"dashboard"`
 	Demo      DemoConfig      `yaml:"demo"`
+	Sources   SourcesConfig   `yaml:"sources"`
 }
 
 // DashboardConfig configures the web dashboard.
@@ -239,6 +240,9 @@ func (c Config) Validate() error {
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr: must not be empty"))
 	}
+	if err := c.Sources.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.DB == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data: must not be empty when no db DSN is given"))
 	}
@@ -349,6 +353,7 @@ func (c Config) Redacted() Config {
 	if c.AdminToken != "" {
 		c.AdminToken = "REDACTED"
 	}
+	c.Sources = c.Sources.redacted()
 	return c
 }
 

@@ -114,6 +114,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		m.Publisher = gpnats.NewPublisher(m.Stream, gpnats.PublisherOptions{
 			Gate: pipeline.IntakeCheck{Blocklist: m.Pipeline.Blocklist()}, MaxLag: m.Config.IntakeMaxLag, Logger: m.Logger, Registerer: m.Registry,
 		})
+		hooks, instagramHook, err := m.Config.Sources.hooks()
+		if err != nil {
+			return err
+		}
 		var places geopulse.PlaceService = m.Pipeline.Places()
 		if role == roleAPI {
 			places = notifyingPlaces{PlaceService: places, stream: m.Stream, logger: m.Logger}
@@ -127,6 +131,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Analytics:   m.Store,
 			Ingester:    m.Publisher,
 			Complier:    m.Publisher,
+			Hooks:       hooks,
+			Instagram:   instagramHook,
 			Ready:       m.ready,
 			AdminToken:  m.Config.AdminToken,
 			DeadLetters: deadLetterService{m.Stream},
@@ -162,6 +168,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 		janitor := &privacy.Janitor{Posts: m.Store, Interval: m.Config.JanitorInterval, Logger: m.Logger}
 		m.goRun(func() { janitor.Run(bg) })
+	}
+
+	if role == roleServe || (role == roleAPI && m.Config.Sources.RunPollers) {
+		if err := m.startPollers(ctx, bg); err != nil {
+			return err
+		}
 	}
 
 	if role == roleServe && m.Config.Demo.Enabled {

@@ -4,7 +4,7 @@ BIN     := bin/geopulse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PKGS    := ./...
 
-.PHONY: all build demo test vet fuzz bench bench-10m e2e vendor-web clean
+.PHONY: all build demo test vet fuzz bench bench-import bench-10m e2e vendor-web clean
 
 all: build
 
@@ -43,6 +43,15 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./geo ./simulate ./text \
 		./source/canonical ./source/instagram ./source/instaloader ./source/x ./source/flickr ./source/mastodon ./source/csvfile
 	./$(BIN) bench -sizes 1000000
+
+# geopulse import of 1M simulated canonical posts (NDJSON) straight into a
+# fresh embedded store, places included; the summary line has the rate.
+BENCH_TMP ?= /tmp/geopulse-bench-import
+bench-import: build
+	rm -rf $(BENCH_TMP) && mkdir -p $(BENCH_TMP)
+	./$(BIN) simulate -posts 1000000 -days 30 -out $(BENCH_TMP)/posts.ndjson -places $(BENCH_TMP)/places.geojson
+	./$(BIN) import --quiet --data $(BENCH_TMP)/data --workspace bench --places $(BENCH_TMP)/places.geojson $(BENCH_TMP)/posts.ndjson
+	rm -rf $(BENCH_TMP)
 
 # The same table at 1M and 10M side by side (takes several minutes).
 bench-10m: build

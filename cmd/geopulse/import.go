@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/geo"
 	"github.com/geopulse/geopulse/pipeline"
 	"github.com/geopulse/geopulse/source"
 	"github.com/geopulse/geopulse/source/canonical"
@@ -69,6 +70,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		mapping = fs.String("map", "", "CSV column mapping: field=header,… (e.g. lat=latitude,lon=lng)")
 		src     = fs.String("source", "", "source name for CSV rows without a source column")
 		quiet   = fs.Bool("quiet", false, "no progress line")
+		places  = fs.String("places", "", "first create the places of this GeoJSON FeatureCollection (with --db/--data: in --workspace, created if missing)")
+		wsName  = fs.String("workspace", "", "workspace of --places when writing to a store directly")
 		workers = fs.Int("concurrency", 2, "requests in flight to the server")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -116,6 +119,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
+		if *places != "" {
+			if err := importPlacesToStore(ctx, store, pl, *wsName, *places, stderr); err != nil {
+				return err
+			}
+		}
 		sink = &storeSink{pl: pl}
 		*workers = 1 // one writer: the store serialises writes anyway
 	} else {
@@ -123,7 +131,19 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if k == "" {
 			return fmt.Errorf("import: --key (or GEOPULSE_API_KEY) is required to send to a server, or give --db: %w", errUsage)
 		}
-		sink = &serverSink{c: &client{base: strings.TrimRight(*url, "/"), key: k, http: &nethttp.Client{Timeout: 5 * time.Minute}}}
+		c := &client{base: strings.TrimRight(*url, "/"), key: k, http: &nethttp.Client{Timeout: 5 * time.Minute}}
+		if *places != "" {
+			data, err := os.ReadFile(*places)
+			if err != nil {
+				return fmt.Errorf("import: --places: %w", err)
+			}
+			var res struct{ Created, Rejected int }
+			if err := c.do(ctx, "/v1/places/import", "application/geo+json", data, &res); err != nil {
+				return fmt.Errorf("import: --places: %w", err)
+			}
+			fmt.Fprintf(stderr, "places: %d created, %d rejected\n", res.Created, res.Rejected)
+		}
+		sink = &serverSink{c: c}
 	}
 
 	im := &importer{sink: sink, stderr: stderr, workers: max(1, *workers), progress: !*quiet,
@@ -136,6 +156,47 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	im.summary(stdout, time.Since(start))
+	return nil
+}
+
+// importPlacesToStore creates the places of a FeatureCollection file in a
+// workspace of the store (created when missing).
+func importPlacesToStore(ctx context.Context, store geopulse.Store, pl *pipeline.Pipeline, wsName, path string, stderr io.Writer) error {
+	if wsName == "" {
+		return fmt.Errorf("import: --places with --db/--data needs --workspace: %w", errUsage)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("import: --places: %w", err)
+	}
+	ws, err := store.FindWorkspaceByName(ctx, wsName)
+	if geopulse.ErrorCode(err) == geopulse.ENOTFOUND {
+		ws = &geopulse.Workspace{Name: wsName}
+		err = store.CreateWorkspace(ctx, ws)
+	}
+	if err != nil {
+		return fmt.Errorf("import: workspace %q: %w", wsName, err)
+	}
+	places, errs := geo.ParseFeatureCollection(data)
+	created := 0
+	for _, p := range places {
+		if p == nil {
+			continue
+		}
+		p.WorkspaceID = ws.ID
+		if err := pl.Places().CreatePlace(ctx, p); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		created++
+	}
+	rejected := 0
+	for _, err := range errs {
+		if err != nil {
+			rejected++
+		}
+	}
+	fmt.Fprintf(stderr, "places: %d created in workspace %q, %d rejected\n", created, wsName, rejected)
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/geopulse/geopulse/pipeline"
 	"github.com/geopulse/geopulse/postgres"
 	"github.com/geopulse/geopulse/privacy"
+	"github.com/geopulse/geopulse/source/poll"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -61,6 +62,8 @@ type Main struct {
 	wg          sync.WaitGroup
 	stopWork    context.CancelFunc // workers
 	stopNotices func()             // place-change notices (worker role)
+	pollersMu   sync.Mutex
+	pollers     []*poll.Poller // pollers of this process, for webhook mentions
 	workers     sync.WaitGroup
 }
 
@@ -117,6 +120,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		hooks, instagramHook, err := m.Config.Sources.hooks()
 		if err != nil {
 			return err
+		}
+		if instagramHook != nil {
+			instagramHook.Mentioned = m.instagramMentioned
 		}
 		var places geopulse.PlaceService = m.Pipeline.Places()
 		if role == roleAPI {

@@ -287,6 +287,9 @@ func (m *Main) startPollers(ctx context.Context, bg context.Context) error {
 		if err != nil {
 			return fmt.Errorf("pollers[%d]: %w", i, err)
 		}
+		m.pollersMu.Lock()
+		m.pollers = append(m.pollers, p)
+		m.pollersMu.Unlock()
 		m.goRun(func() {
 			if err := p.Run(bg); err != nil {
 				m.Logger.Error("poller stopped", "workspace", pc.Workspace, "error", err)
@@ -294,5 +297,27 @@ func (m *Main) startPollers(ctx context.Context, bg context.Context) error {
 		})
 	}
 	m.Logger.Info("pollers started", "workspaces", len(cfgs))
+	return nil
+}
+
+// instagramMentioned hands a webhook's mention to the pollers that follow
+// the mentioned account; a mention of an account no poller follows is
+// dropped (logged), as Meta would otherwise redeliver it forever.
+func (m *Main) instagramMentioned(ctx context.Context, accountID, mediaID, commentID string) error {
+	m.pollersMu.Lock()
+	pollers := append([]*poll.Poller(nil), m.pollers...)
+	m.pollersMu.Unlock()
+	taken := false
+	for _, p := range pollers {
+		if p.Follows(accountID) {
+			if err := p.Mentioned(ctx, accountID, mediaID, commentID); err != nil {
+				return err
+			}
+			taken = true
+		}
+	}
+	if !taken {
+		m.Logger.Warn("instagram mention of an account no poller follows", "account_id", accountID)
+	}
 	return nil
 }

@@ -2,7 +2,8 @@
 // photos.search by each place's box, X's recent search by each place's box
 // or circle (and free queries), and the Instagram Graph API for venues that
 // connected their account (their own media, media they are tagged in,
-// recent media of their hashtags; mentions come by webhook instead).
+// recent media of their hashtags), plus the media that mention a venue's
+// account, which the Instagram webhook reports (Poller.Mentioned).
 //
 // A Poller serves one workspace. Each platform polls its targets in
 // rounds; every page goes through an injected decoder (source/flickr,
@@ -58,10 +59,39 @@
 //
 // FileCursors keeps them in one JSON file, replaced atomically.
 //
+// # Instagram mentions
+//
+// The webhook only names a media that mentioned a venue's account; the
+// media itself must be looked up in the Graph API
+// (/{account}?fields=mentioned_media.media_id({media}){…}). Mentioned
+// puts the mention in a bounded queue (InstagramConfig.MentionQueue,
+// default 10,000) and returns at once, since Meta wants an answer within
+// seconds; a full queue answers ETOOMANY, and Meta delivers again later.
+// The Instagram runner's own goroutine does the lookups — before each
+// target and while waiting for the next round — so they share the
+// poller's client and its politeness: the request gap, backoff and every
+// pause. The media is decoded for the venue whose account was mentioned
+// and submitted like any page. A lookup that fails for good (Graph
+// refuses it) is dropped; one that fails for now (retries used up, the
+// sink refusing) is held for the next round, at most mentionAttempts
+// rounds. Every drop is logged with its reason and counted.
+//
+// Comment mentions are refused (logged and counted): the media under the
+// comment was posted by someone who did not mention the venue, and
+// attributing it to the venue would place them there on another person's
+// word.
+//
 // # Known limits
 //
 // Flickr indexes some photos for search minutes after their upload time;
 // one that appears after the watermark passed it is not collected. Graph's
 // tags edge lists by tagging time: an old media tagged late is older than
 // the watermark and is not collected.
+//
+// Mentions live in memory. When Run stops, the mentions not yet fetched
+// are saved with the cursors, Mentioned refuses from then on (so Meta
+// delivers again, to the next process) and the next Run fetches the saved
+// ones first. A crash loses the queue: Meta does not deliver a mention it
+// was answered for again. Persisting every mention as it arrives would
+// rewrite the cursor file, with an fsync, inside each webhook's answer.
 package poll

@@ -1,9 +1,11 @@
 package poll
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -109,6 +111,28 @@ func FuzzHeaders(f *testing.F) {
 		}
 		if _, regain := graphUsage(h); regain < 0 {
 			t.Fatalf("regain %v", regain)
+		}
+	})
+}
+
+// FuzzMentionedMedia: unwrapping a mention lookup never panics, and what
+// it returns is one JSON object with an id.
+func FuzzMentionedMedia(f *testing.F) {
+	seedFiles(f, "instagram-graph/users/mentioned_media.json")
+	f.Add([]byte(`{"mentioned_media":{"caption":"@venue","media_type":"IMAGE"},"id":"1"}`), int64(7))
+	f.Add([]byte(`{"mentioned_media":null}`), int64(7))
+	f.Add([]byte(`{"error":{"message":"x","code":100}}`), int64(7))
+	f.Fuzz(func(t *testing.T, body []byte, id int64) {
+		media, err := mentionedMedia(body, strconv.FormatInt(id, 10))
+		if err != nil {
+			return
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(media, &fields); err != nil || fields == nil {
+			t.Fatalf("unwrapped %q is not an object: %v", media, err)
+		}
+		if _, ok := fields["id"]; !ok {
+			t.Fatalf("unwrapped %q has no id", media)
 		}
 	})
 }

@@ -32,12 +32,15 @@ type InstagramConfig struct {
 	// UsageThreshold is the share of Graph's hourly quota (percent, from
 	// X-App-Usage and X-Business-Use-Case-Usage) at which the poller
 	// pauses; default 90.
-	UsageThreshold float64          `yaml:"usage_threshold"`
-	Venues         []InstagramVenue `yaml:"-"`
+	UsageThreshold float64 `yaml:"usage_threshold"`
+	// MentionQueue bounds the mentions waiting to be fetched (see
+	// Poller.Mentioned); default 10,000.
+	MentionQueue int              `yaml:"mention_queue"`
+	Venues       []InstagramVenue `yaml:"-"`
 }
 
 // InstagramVenue is a place with its Instagram account. Mentions arrive by
-// webhook (source/instagram), not by polling.
+// webhook (see Poller.Mentioned), not by polling.
 type InstagramVenue struct {
 	Target
 	// UserID is the venue's Instagram user id: its own media
@@ -101,6 +104,9 @@ func newInstagram(cfg InstagramConfig, decode func(Target) source.DecodeFunc, ba
 	if cfg.UsageThreshold <= 0 {
 		cfg.UsageThreshold = 90
 	}
+	if cfg.MentionQueue <= 0 {
+		cfg.MentionQueue = 10_000
+	}
 	token, err := secret("instagram.access_token", cfg.AccessToken, cfg.AccessTokenFile)
 	if err != nil {
 		return nil, err
@@ -117,11 +123,17 @@ func newInstagram(cfg InstagramConfig, decode func(Target) source.DecodeFunc, ba
 	// Graph takes the token as a bearer header too, which keeps it out of
 	// every URL (and so out of any error that quotes one).
 	r.client.auth = func(req *http.Request) { req.Header.Set("Authorization", "Bearer "+token) }
+	r.mentions = &mentionQueue{g: g, decoders: map[string]source.DecodeFunc{}, queue: make(chan mention, cfg.MentionQueue)}
 	for _, v := range cfg.Venues {
 		if v.UserID == "" {
 			return nil, geopulse.Errorf(geopulse.EINVALID, "instagram: venue %d has no user id", v.PlaceID)
 		}
 		dec := decode(v.Target)
+		if _, ok := r.mentions.decoders[v.UserID]; !ok {
+			// One account at two places: its mentions are attributed to
+			// the first one listed.
+			r.mentions.decoders[v.UserID] = dec
+		}
 		own := url.Values{"fields": {graphMediaFields}}
 		tags := url.Values{"fields": {graphTagsFields}}
 		r.targets = append(r.targets,

@@ -9,13 +9,33 @@ import (
 
 // Log keys: stable snake_case constants.
 const (
-	keyPoller = "poller"
-	keyTarget = "target"
-	keyError  = "error"
-	keyWait   = "wait"
-	keyCause  = "cause"
-	keyItems  = "items"
-	keyFrom   = "from"
+	keyPoller   = "poller"
+	keyTarget   = "target"
+	keyError    = "error"
+	keyWait     = "wait"
+	keyCause    = "cause"
+	keyItems    = "items"
+	keyFrom     = "from"
+	keyAccount  = "account"
+	keyMedia    = "media"
+	keyReason   = "reason"
+	keyMentions = "mentions"
+)
+
+// Mention results, the values of the result label of the mentions counter.
+const (
+	mentionQueued    = "queued"    // taken into the queue
+	mentionFull      = "full"      // refused (ETOOMANY): the queue is full
+	mentionClosed    = "closed"    // refused (ETOOMANY): Run has stopped
+	mentionSubmitted = "submitted" // fetched, and the sink took it
+	mentionRetried   = "retried"   // failed; held for the next round
+	// Dropped, each logged with its reason:
+	mentionUnknownAccount = "unknown_account" // no venue has the account
+	mentionComment        = "comment"         // a comment mention; not collected
+	mentionInvalidID      = "invalid_id"      // an id that is not a Graph id
+	mentionRefused        = "refused"         // Graph refused the lookup (4xx)
+	mentionGivenUp        = "given_up"        // failed in mentionAttempts rounds
+	mentionOverflow       = "overflow"        // no room left to hold it for a retry
 )
 
 // Backoff causes, the values of the cause label.
@@ -42,6 +62,10 @@ type metrics struct {
 	items    *prometheus.CounterVec
 	backoffs *prometheus.CounterVec
 	errors   *prometheus.CounterVec
+
+	mentions        *prometheus.CounterVec
+	mentionWait     prometheus.Histogram
+	mentionsWaiting prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -67,6 +91,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "geopulse_poll_errors_total",
 			Help: "Targets a poller skipped for a round, by reason: api, transport, malformed, sink, cursor, gap (cursor older than the search window).",
 		}, []string{"poller", "reason"}),
+		mentions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "geopulse_poll_mentions_total",
+			Help: "Instagram mentions reported by webhook, by result: queued; full or closed (refused, Meta delivers again); submitted; retried (held for the next round); dropped as unknown_account, comment, invalid_id, refused (by Graph), given_up or overflow.",
+		}, []string{"result"}),
+		mentionWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "geopulse_poll_mention_wait_seconds",
+			Help:    "Time from an Instagram mention's webhook to the sink taking its media.",
+			Buckets: prometheus.ExponentialBuckets(1, 3, 9),
+		}),
+		mentionsWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "geopulse_poll_mentions_waiting",
+			Help: "Instagram mentions queued, held for a retry or being fetched.",
+		}),
 	}
 	if reg != nil {
 		m.requests = register(reg, m.requests)
@@ -74,6 +111,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.items = register(reg, m.items)
 		m.backoffs = register(reg, m.backoffs)
 		m.errors = register(reg, m.errors)
+		m.mentions = register(reg, m.mentions)
+		m.mentionWait = register(reg, m.mentionWait)
+		m.mentionsWaiting = register(reg, m.mentionsWaiting)
 	}
 	return m
 }

@@ -217,6 +217,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 // Poller polls every configured platform of one workspace.
 type Poller struct {
 	runners []*runner
+	// mentions is the Instagram runner's mention queue; nil without
+	// Instagram, when every mention is for an unknown account.
+	mentions *mentionQueue
+	log      *slog.Logger
+	m        *metrics
 }
 
 // New checks cfg, reads its secret files and returns a Poller. Errors are
@@ -231,7 +236,7 @@ func New(cfg Config, opts Options) (*Poller, error) {
 		errs = append(errs, geopulse.Errorf(geopulse.EINVALID, "poll: no cursor store"))
 	}
 	m := newMetrics(opts.Registerer)
-	p := &Poller{}
+	p := &Poller{log: opts.Logger.With(keyPoller, "instagram"), m: m}
 	add := func(r *runner, err error) {
 		if err != nil {
 			errs = append(errs, err)
@@ -260,7 +265,11 @@ func New(cfg Config, opts Options) (*Poller, error) {
 		add(newX(*cfg.X, opts.Decoders.X, base))
 	}
 	if cfg.Instagram != nil {
-		add(newInstagram(*cfg.Instagram, opts.Decoders.Instagram, base))
+		r, err := newInstagram(*cfg.Instagram, opts.Decoders.Instagram, base)
+		add(r, err)
+		if r != nil {
+			p.mentions = r.mentions
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -271,7 +280,9 @@ func New(cfg Config, opts Options) (*Poller, error) {
 // Run polls every platform concurrently, each in rounds over its targets
 // with its Interval between rounds, until ctx is done; then it returns nil.
 // Errors are logged and counted per target: a poller never stops on its
-// own.
+// own. Instagram mentions (see Mentioned) are fetched as they come, between
+// targets and between rounds; when Run stops, the mentions still queued
+// are saved with the cursors and the next Run fetches them.
 func (p *Poller) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, r := range p.runners {
@@ -282,8 +293,10 @@ func (p *Poller) Run(ctx context.Context) error {
 }
 
 // Poll runs one round of every platform, one after the other, and returns
-// the targets' errors joined. It must not run while Run does: each
-// platform's politeness state belongs to one caller at a time.
+// the targets' errors joined. The round fetches the Instagram mentions
+// queued before it and those held for a retry, too. It must not run while
+// Run does: each platform's politeness state belongs to one caller at a
+// time.
 func (p *Poller) Poll(ctx context.Context) error {
 	var errs []error
 	for _, r := range p.runners {
@@ -312,23 +325,78 @@ type runner struct {
 	m        *metrics
 	now      func() time.Time
 	sleep    func(ctx context.Context, d time.Duration) error
+	// mentions, when set, is work pushed from outside the rounds
+	// (Instagram mentions). This goroutine does it, between targets and
+	// while idle, so that the client keeps a single user.
+	mentions *mentionQueue
 }
 
 func (r *runner) run(ctx context.Context) {
+	if q := r.mentions; q != nil {
+		q.restore(ctx)
+		defer q.stop(ctx)
+	}
 	for {
 		_ = r.round(ctx) // logged per target
-		if r.sleep(ctx, r.schedule.Interval) != nil {
+		if r.idle(ctx, r.schedule.Interval) != nil {
 			return
+		}
+	}
+}
+
+// idle waits d for the next round. With a mention queue it fetches
+// mentions as they arrive meanwhile (unless the sink just refused one:
+// then the queue waits for the round too).
+func (r *runner) idle(ctx context.Context, d time.Duration) error {
+	q := r.mentions
+	if q == nil {
+		return r.sleep(ctx, d)
+	}
+	end := r.now().Add(d)
+	for {
+		left := end.Sub(r.now())
+		if left <= 0 {
+			return ctx.Err()
+		}
+		if q.stalled {
+			return r.sleep(ctx, left)
+		}
+		// The injected Sleep cannot be selected on; it runs aside, and a
+		// mention cancels it.
+		sctx, cancel := context.WithCancel(ctx)
+		slept := make(chan error, 1)
+		go func() { slept <- r.sleep(sctx, left) }()
+		select {
+		case err := <-slept:
+			cancel()
+			return err
+		case m := <-q.queue:
+			cancel()
+			<-slept
+			_ = q.handle(ctx, m) // logged there
+			_ = q.drain(ctx)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 		}
 	}
 }
 
 // round polls every target once. A target's failure skips that target; a
 // sink or cursor failure ends the round, since every further page would
-// be fetched (spending quota) only to be fetched again.
+// be fetched (spending quota) only to be fetched again. Mentions are
+// fetched first (those held from earlier rounds too) and before each
+// target, so that a long round does not keep them waiting.
 func (r *runner) round(ctx context.Context) error {
 	var errs []error
+	if q := r.mentions; q != nil {
+		q.stalled = false
+		errs = append(errs, q.retryHeld(ctx))
+	}
 	for _, t := range r.targets {
+		if r.mentions != nil {
+			errs = append(errs, r.mentions.drain(ctx))
+		}
 		if ctx.Err() != nil {
 			break
 		}

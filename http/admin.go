@@ -193,3 +193,47 @@ func parseUint(param, v string) (uint64, error) {
 	}
 	return n, nil
 }
+
+// ComplianceLog is the record of applied compliance events.
+type ComplianceLog interface {
+	ComplianceLog(ctx context.Context, after int64, limit int) ([]geopulse.ComplianceRecord, error)
+}
+
+type complianceLogResponse struct {
+	Events []geopulse.ComplianceRecord `json:"events"`
+	// NextAfter is the "after" of the next page; 0 at the end.
+	NextAfter int64 `json:"next_after"`
+}
+
+// handleComplianceLog pages through applied compliance events, oldest
+// first. Records hold hashed ids and counts, never a handle.
+func (s *Server) handleComplianceLog(w http.ResponseWriter, r *http.Request) {
+	if s.Compliance == nil {
+		s.Error(w, r, geopulse.Errorf(geopulse.ENOTFOUND, "This deployment keeps no compliance log."))
+		return
+	}
+	q := r.URL.Query()
+	limit, err := parseInt("limit", q.Get("limit"), defaultDeadLetterLimit, 1, maxDeadLetterLimit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	after, err := parseUint("after", q.Get("after"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	list, err := s.Compliance.ComplianceLog(r.Context(), int64(after), int(limit))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	res := complianceLogResponse{Events: list}
+	if res.Events == nil {
+		res.Events = []geopulse.ComplianceRecord{}
+	}
+	if len(list) == int(limit) {
+		res.NextAfter = list[len(list)-1].Seq
+	}
+	s.writeJSON(w, r, http.StatusOK, res)
+}

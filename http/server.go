@@ -37,6 +37,8 @@ type Server struct {
 	// without an API key: the signature authenticates the sender.
 	Hooks     map[string]Hook
 	Instagram *InstagramHook
+	// Compliance is the log of applied compliance events (admin API).
+	Compliance ComplianceLog
 
 	// MaxBodyBytes bounds every request body, both as sent and after gzip
 	// decompression; 0 means DefaultMaxBodyBytes.
@@ -102,6 +104,7 @@ func (s *Server) routes() []route {
 
 		{http.MethodGet, "/v1/admin/deadletters", false, s.handleListDeadLetters},
 		{http.MethodPost, "/v1/admin/deadletters/redrive", false, s.handleRedriveDeadLetters},
+		{http.MethodGet, "/v1/admin/compliance", false, s.handleComplianceLog},
 	}
 }
 

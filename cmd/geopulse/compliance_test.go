@@ -12,7 +12,10 @@ import (
 // through the stream to the pipeline, the posts disappear from the feed,
 // and the same posts sent again are refused at intake with a reason.
 func TestServeCompliance(t *testing.T) {
-	m := startMain(t, func(c *Config) { c.Demo.Enabled = true; c.Demo.Live = false; c.Demo.HistoryPosts = 100 })
+	m := startMain(t, func(c *Config) {
+		c.Demo.Enabled, c.Demo.Live, c.Demo.HistoryPosts = true, false, 100
+		c.AdminToken = "admin-secret"
+	})
 	var places struct {
 		Places []struct {
 			ID     int64
@@ -86,5 +89,19 @@ func TestServeCompliance(t *testing.T) {
 		if it.Reason != want[i] {
 			t.Fatalf("re-sent item %d: %+v, want reason %q", i, it, want[i])
 		}
+	}
+
+	// The operator sees what was applied: kinds and counts, no handles.
+	var log struct {
+		Events []struct {
+			Kind   string
+			Result struct {
+				PostsRemoved int `json:"posts_removed"`
+			}
+		}
+	}
+	if code := call(t, m, "GET", "/v1/admin/compliance", "admin-secret", "", &log); code != 200 || len(log.Events) != 2 ||
+		log.Events[0].Kind != "delete" || log.Events[0].Result.PostsRemoved != 1 || log.Events[1].Result.PostsRemoved != 2 {
+		t.Fatalf("compliance log = %d, %+v", code, log)
 	}
 }

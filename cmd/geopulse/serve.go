@@ -138,6 +138,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Ingester:    m.Publisher,
 			Complier:    m.Publisher,
 			Hooks:       hooks,
+			Compliance:  m.Store,
 			Instagram:   instagramHook,
 			Ready:       m.ready,
 			AdminToken:  m.Config.AdminToken,

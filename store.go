@@ -10,5 +10,6 @@ type Store interface {
 	PostService
 	AnalyticsService
 	ComplianceStore
+	RetentionStore
 	io.Closer
 }

@@ -60,6 +60,7 @@ type Config struct {
 	Dashboard DashboardConfig `yaml:"dashboard"`
 	Demo      DemoConfig      `yaml:"demo"`
 	Sources   SourcesConfig   `yaml:"sources"`
+	Retention RetentionConfig `yaml:"retention"`
 }
 
 // DashboardConfig configures the web dashboard.
@@ -241,6 +242,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("addr: must not be empty"))
 	}
 	if err := c.Sources.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Retention.validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.DB == "" && c.DataDir == "" {

@@ -32,6 +32,7 @@ Commands:
 	api         run the HTTP API and intake only, against --nats (scale out)
 	worker      run pipeline workers only, against --nats (scale out)
 	import      read posts from files (canonical, Instagram, Instaloader, X, Flickr, Mastodon, CSV; .gz/.xz)
+	retention   apply the retention policies once, or --dry-run to see what they would remove
 	replay      run posts kept in the stream through the pipeline again (--since T)
 	deadletters list, redrive or delete posts the workers gave up on
 	admin       manage workspaces and API keys (admin create-workspace NAME)
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runReplay(ctx, args, stdout, stderr)
 	case "import":
 		return runImport(ctx, args, stdout, stderr)
+	case "retention":
+		return runRetention(ctx, args, stdout, stderr)
 	case "deadletters":
 		return runDeadLetters(ctx, args, stdout, stderr)
 	case "admin":

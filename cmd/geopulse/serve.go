@@ -175,6 +175,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 		janitor := &privacy.Janitor{Posts: m.Store, Interval: m.Config.JanitorInterval, Logger: m.Logger}
 		m.goRun(func() { janitor.Run(bg) })
+		if err := m.startRetention(ctx, bg); err != nil {
+			return err
+		}
 	}
 
 	if role == roleServe || (role == roleAPI && m.Config.Sources.RunPollers) {

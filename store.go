@@ -11,5 +11,6 @@ type Store interface {
 	AnalyticsService
 	ComplianceStore
 	RetentionStore
+	AuditStore
 	io.Closer
 }

@@ -74,6 +74,7 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 // access log afterwards.
 type requestInfo struct {
 	workspaceID int64
+	actor       string // who, for the audit log
 }
 
 type requestInfoKey struct{}
@@ -133,6 +134,9 @@ func (s *Server) instrument(mux *http.ServeMux, patterns map[string]bool) http.H
 				attrs = append(attrs, slog.Int64(keyWorkspaceID, info.workspaceID))
 			}
 			s.logger.LogAttrs(r.Context(), level, "http request", attrs...)
+			if matched {
+				s.auditRequest(r, info, pattern, status)
+			}
 		}()
 
 		if !matched {
@@ -164,6 +168,7 @@ func (s *Server) authenticate(next http.HandlerFunc) http.HandlerFunc {
 		}
 		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 			info.workspaceID = ws.ID
+			info.actor = geopulse.AuditActorKey(geopulse.HashAPIKey(key))
 		}
 		next(w, r.WithContext(geopulse.NewContextWithWorkspace(r.Context(), ws)))
 	}

@@ -39,6 +39,8 @@ type Server struct {
 	Instagram *InstagramHook
 	// Compliance is the log of applied compliance events (admin API).
 	Compliance ComplianceLog
+	// Audit keeps each workspace's tamper-evident audit log; nil: none.
+	Audit geopulse.AuditStore
 
 	// MaxBodyBytes bounds every request body, both as sent and after gzip
 	// decompression; 0 means DefaultMaxBodyBytes.
@@ -63,6 +65,16 @@ type Server struct {
 	logger  *slog.Logger
 	metrics *metrics
 	web     *dashboard
+	auditor *auditor
+}
+
+// Close writes the audit entries still queued. Call it after the HTTP
+// server has shut down (no request in flight).
+func (s *Server) Close() error {
+	if s.auditor != nil {
+		s.auditor.stop()
+	}
+	return nil
 }
 
 // route is one endpoint. The table returned by Server.routes is the only list
@@ -97,6 +109,9 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/v1/places/{id}", false, s.handleDeletePlace},
 
 		{http.MethodGet, "/v1/analytics", false, s.handleAnalytics},
+
+		{http.MethodGet, "/v1/audit", false, s.handleAudit},
+		{http.MethodGet, "/v1/audit/verify", false, s.handleAuditVerify},
 
 		{http.MethodGet, "/v1/hooks/instagram", true, s.handleInstagramHandshake},
 		{http.MethodPost, "/v1/hooks/instagram", true, s.handleInstagramHook},
@@ -139,6 +154,7 @@ func (s *Server) build() {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.metrics = newMetrics(s.Registerer)
+	s.startAuditor()
 
 	mux := http.NewServeMux()
 	patterns := make(map[string]bool)

@@ -184,6 +184,7 @@ func (s *Server) authenticateKeyOrSession(next http.HandlerFunc) http.HandlerFun
 		}
 		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 			info.workspaceID = ws.ID
+			info.actor = geopulse.AuditActorSession(geopulse.AuditActorKey(sess.keyHash))
 		}
 		next(w, r.WithContext(geopulse.NewContextWithWorkspace(r.Context(), ws)))
 	}

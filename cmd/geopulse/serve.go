@@ -57,6 +57,7 @@ type Main struct {
 	ownStore    bool
 	natsServer  *gpnats.Server
 	server      *nethttp.Server
+	api         *http.Server // the API behind server; Close flushes its audit log
 	ln          net.Listener
 	cancel      context.CancelFunc // background jobs: demo, janitor
 	wg          sync.WaitGroup
@@ -139,12 +140,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Complier:    m.Publisher,
 			Hooks:       hooks,
 			Compliance:  m.Store,
+			Audit:       m.Store,
 			Instagram:   instagramHook,
 			Ready:       m.ready,
 			AdminToken:  m.Config.AdminToken,
 			DeadLetters: deadLetterService{m.Stream},
 			Dashboard:   m.Config.dashboard(),
 		}
+		m.api = srv
 		m.server = srv.HTTPServer(m.Config.Addr)
 		handler = m.server.Handler
 	}
@@ -337,6 +340,9 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
+		if m.api != nil {
+			errs = append(errs, m.api.Close())
+		}
 	} else if m.ln != nil {
 		m.ln.Close()
 	}

@@ -86,7 +86,7 @@ func (s *Server) readSigned(w http.ResponseWriter, r *http.Request, limit int64)
 	if r.ContentLength > limit {
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	return io.ReadAll(clientBody{http.MaxBytesReader(w, r.Body, limit)})
 }
 
 // handleHook takes a signed delivery of a generic hook.

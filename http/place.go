@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/geo"
@@ -149,6 +150,14 @@ type placesResponse struct {
 func (s *Server) handleFindPlaces(w http.ResponseWriter, r *http.Request) {
 	ws := workspace(r)
 	q := r.URL.Query()
+	// Stores compare these as text, which cannot hold invalid UTF-8
+	// (DuckDB fails the query): refuse it here, the same for every store.
+	for _, p := range []string{"group", "category"} {
+		if !utf8.ValidString(q.Get(p)) {
+			s.Error(w, r, paramError(p, "%s must be UTF-8 text.", p))
+			return
+		}
+	}
 	places, err := s.Places.FindPlaces(r.Context(), geopulse.PlaceFilter{
 		WorkspaceID: ws.ID,
 		Group:       q.Get("group"),

@@ -25,7 +25,7 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request) (io.Reader, error)
 	if r.ContentLength > limit {
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
+	body := clientBody{http.MaxBytesReader(w, r.Body, limit)}
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		return body, nil
@@ -40,6 +40,22 @@ func (s *Server) body(w http.ResponseWriter, r *http.Request) (io.Reader, error)
 	}
 }
 
+// clientBody reports the read errors of a request body that are the
+// client's doing (a connection that ends before the announced length, a
+// body too slow for the server's ReadTimeout) as a client error: answered
+// 500 they would count, and be logged, as failures of the server, and their
+// text names the server's address. *http.MaxBytesError passes through (413).
+type clientBody struct{ r io.Reader }
+
+func (b clientBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	var mbe *http.MaxBytesError
+	if err != nil && err != io.EOF && !errors.As(err, &mbe) {
+		err = paramError("body", "The request body could not be read whole: the connection ended early or the body came too slowly.")
+	}
+	return n, err
+}
+
 // gzipReader reports corrupt compressed data as a client error.
 type gzipReader struct{ zr *gzip.Reader }
 
@@ -52,8 +68,11 @@ func (g gzipReader) Read(p []byte) (int, error) {
 }
 
 func gzipError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	var (
+		mbe  *http.MaxBytesError
+		gerr *geopulse.Error
+	)
+	if errors.As(err, &mbe) || errors.As(err, &gerr) {
 		return err
 	}
 	return paramError("content_encoding", "The gzip body is corrupt: %v.", err)

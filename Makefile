@@ -42,7 +42,7 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./geo ./simulate ./text \
 		./source/canonical ./source/instagram ./source/instaloader ./source/x ./source/flickr ./source/mastodon ./source/csvfile
-	./$(BIN) bench -sizes 1000000
+	./$(BIN) bench -sizes 1000000 $(if $(GEOPULSE_BENCH_POSTGRES),-postgres '$(GEOPULSE_BENCH_POSTGRES)')
 
 # geopulse import of 1M simulated canonical posts (NDJSON) straight into a
 # fresh embedded store, places included; the summary line has the rate.
@@ -55,7 +55,7 @@ bench-import: build
 
 # The same table at 1M and 10M side by side (takes several minutes).
 bench-10m: build
-	./$(BIN) bench -sizes 1000000,10000000
+	./$(BIN) bench -sizes 1000000,10000000 $(if $(GEOPULSE_BENCH_POSTGRES),-postgres '$(GEOPULSE_BENCH_POSTGRES)')
 
 # Browser tests of the dashboard in headless Chromium (Debian's chromium
 # package and node needed); `make test` runs them too when GEOPULSE_E2E=1.

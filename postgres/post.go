@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -386,10 +387,44 @@ func expiredCopy(s stagedPost) stagedPost {
 	return stagedPost{p: &p, placeIDs: s.placeIDs, doc: encodeDoc(&p)}
 }
 
-// copyPosts writes the batch's posts, matches and tags with COPY.
+// matchRow and tagRow are rows of post_places and post_tags.
+type matchRow struct {
+	place, post, workspace, author int64
+	takenAt                        time.Time
+	kind                           string
+	expired                        bool
+}
+
+type tagRow struct {
+	place, post int64
+	tag         []byte
+	takenAt     time.Time
+	kind        string
+}
+
+// copyPosts writes the batch's posts, matches and tags with COPY. Each
+// table's rows go in the order of its primary key: consecutive rows then
+// land on the same index pages, which are found once and stay in the CPU's
+// caches, instead of one random page per row.
 func copyPosts(ctx context.Context, tx pgx.Tx, staged []stagedPost, workspaces map[int64]int64) error {
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"posts"}, postColumns, pgx.CopyFromSlice(len(staged), func(i int) ([]any, error) {
+	order := make([]*stagedPost, len(staged))
+	nm, nt := 0, 0
+	for i := range staged {
 		s := &staged[i]
+		order[i] = s
+		nm += len(s.placeIDs)
+		if !s.p.Expired {
+			nt += len(s.placeIDs) * len(s.tags)
+		}
+	}
+	slices.SortFunc(order, func(a, b *stagedPost) int {
+		if c := a.p.TakenAt.Compare(b.p.TakenAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.p.ID, b.p.ID)
+	})
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"posts"}, postColumns, pgx.CopyFromSlice(len(order), func(i int) ([]any, error) {
+		s := order[i]
 		p := s.p
 		return []any{p.ID, p.TakenAt, string(p.Kind), p.Author.ID, p.Lat, p.Lon, p.AccuracyM,
 			p.ExpiresAt, p.Expired, s.placeIDs, s.doc}, nil
@@ -397,25 +432,59 @@ func copyPosts(ctx context.Context, tx pgx.Tx, staged []stagedPost, workspaces m
 	if err != nil {
 		return fmt.Errorf("copy posts: %w", err)
 	}
-	var places, tags [][]any
-	for i := range staged {
-		s := &staged[i]
+	places := make([]matchRow, 0, nm)
+	tags := make([]tagRow, 0, nt)
+	for _, s := range order {
 		p := s.p
 		kind := string(p.Kind)
 		for _, pl := range s.placeIDs {
-			places = append(places, []any{pl, p.TakenAt, p.ID, workspaces[pl], kind, p.Author.ID, p.Expired})
+			places = append(places, matchRow{place: pl, post: p.ID, workspace: workspaces[pl], author: p.Author.ID,
+				takenAt: p.TakenAt, kind: kind, expired: p.Expired})
 			if p.Expired {
 				continue
 			}
 			for _, tag := range s.tags {
-				tags = append(tags, []any{pl, tag, p.TakenAt, p.ID, kind})
+				tags = append(tags, tagRow{place: pl, post: p.ID, tag: tag, takenAt: p.TakenAt, kind: kind})
 			}
 		}
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"post_places"}, postPlacesColumns, pgx.CopyFromRows(places)); err != nil {
+	slices.SortFunc(places, func(a, b matchRow) int {
+		if c := cmp.Compare(a.place, b.place); c != 0 {
+			return c
+		}
+		if c := a.takenAt.Compare(b.takenAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.post, b.post)
+	})
+	slices.SortFunc(tags, func(a, b tagRow) int {
+		if c := cmp.Compare(a.place, b.place); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(a.tag, b.tag); c != 0 {
+			return c
+		}
+		if c := a.takenAt.Compare(b.takenAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.post, b.post)
+	})
+	row := make([]any, len(postPlacesColumns))
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"post_places"}, postPlacesColumns, pgx.CopyFromSlice(len(places), func(i int) ([]any, error) {
+		m := &places[i]
+		row[0], row[1], row[2], row[3], row[4], row[5], row[6] = m.place, m.takenAt, m.post, m.workspace, m.kind, m.author, m.expired
+		return row, nil
+	}))
+	if err != nil {
 		return fmt.Errorf("copy matches: %w", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"post_tags"}, postTagsColumns, pgx.CopyFromRows(tags)); err != nil {
+	trow := make([]any, len(postTagsColumns))
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"post_tags"}, postTagsColumns, pgx.CopyFromSlice(len(tags), func(i int) ([]any, error) {
+		t := &tags[i]
+		trow[0], trow[1], trow[2], trow[3], trow[4] = t.place, t.tag, t.takenAt, t.post, t.kind
+		return trow, nil
+	}))
+	if err != nil {
 		return fmt.Errorf("copy tags: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,12 +38,24 @@ const benchUsage = `Usage:
 Generates a world with the simulator, loads it into a fresh embedded store in
 a temporary directory and prints one table: place matching, ingest in process
 and over HTTP, feed and analytics latency at each size, and memory.
+
+With -postgres, the same world is also loaded into a fresh PostgreSQL
+database (created on that server and dropped after) and the table gets a
+PostgreSQL column beside the DuckDB one, plus the radius feed compared with
+a hand-written PostGIS ST_DWithin query on the same data.
 `
 
-// benchResult is one row of the table.
+// benchResult is one row of the table: a value per store column.
 type benchResult struct {
-	name, size, value, target string
+	name, size, target string
+	values             map[string]string
 }
+
+// Columns of the table.
+const (
+	colDuckDB   = "DuckDB"
+	colPostgres = "PostgreSQL"
+)
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
@@ -56,6 +69,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		dir       = fs.String("dir", "", "directory for the store (default: a temporary one, removed after)")
 		seed      = fs.Int64("seed", 7, "world seed")
 		profile   = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+		pgDSN     = fs.String("postgres", "", "admin DSN of a PostgreSQL server with PostGIS (a role that may create databases): adds a PostgreSQL column, measured in a fresh database that the run drops")
+		withDuck  = fs.Bool("duckdb", true, "measure the embedded DuckDB store (false: only PostgreSQL)")
+		pgWriters = fs.Int("postgres-writers", 2, "concurrent pipeline batches into PostgreSQL, as worker processes write (DuckDB takes one writer at a time)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -79,6 +95,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		sizes = append(sizes, n)
 	}
+	if !*withDuck && *pgDSN == "" {
+		return fmt.Errorf("bench: -duckdb=false needs -postgres: %w", errUsage)
+	}
+	if *pgWriters < 1 {
+		return fmt.Errorf("bench: -postgres-writers must be ≥ 1: %w", errUsage)
+	}
 	if *dir == "" {
 		tmp, err := os.MkdirTemp("", "geopulse-bench-")
 		if err != nil {
@@ -92,19 +114,49 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		end:  time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 		logf: func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) },
 	}
+	if *withDuck {
+		b.columns = append(b.columns, colDuckDB)
+	}
+	if *pgDSN != "" {
+		b.columns = append(b.columns, colPostgres)
+	}
 	b.matching()
 	for _, size := range sizes {
-		if err := b.atSize(ctx, filepath.Join(*dir, fmt.Sprintf("bench-%d.duckdb", size)), size); err != nil {
-			return err
+		if *withDuck {
+			if err := b.atSizeDuckDB(ctx, filepath.Join(*dir, fmt.Sprintf("bench-%d.duckdb", size)), size); err != nil {
+				return err
+			}
+		}
+		if *pgDSN != "" {
+			if err := b.atSizePostgres(ctx, *pgDSN, size, *pgWriters); err != nil {
+				return err
+			}
 		}
 	}
+	return b.print(stdout)
+}
 
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "geopulse bench — %d cores, %s, %d places\n\n", runtime.NumCPU(), runtime.Version(), *places)
-	fmt.Fprintln(tw, "measure\tat\tresult\ttarget")
-	fmt.Fprintln(tw, "-------\t--\t------\t------")
+// print writes the table: one column per measured store.
+func (b *bench) print(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "geopulse bench — %d cores, %s, %d places\n\n", runtime.NumCPU(), runtime.Version(), b.places)
+	head, rule := "measure\tat", "-------\t--"
+	for _, c := range b.columns {
+		head += "\t" + c
+		rule += "\t" + strings.Repeat("-", len(c))
+	}
+	fmt.Fprintln(tw, head+"\ttarget")
+	fmt.Fprintln(tw, rule+"\t------")
 	for _, r := range b.results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, r.size, r.value, r.target)
+		line := r.name + "\t" + r.size
+		for _, c := range b.columns {
+			v := r.values[c]
+			if v == "" {
+				v = "—"
+			}
+			line += "\t" + v
+		}
+		fmt.Fprintln(tw, line+"\t"+r.target)
 	}
 	return tw.Flush()
 }
@@ -210,12 +262,35 @@ type bench struct {
 	seed                       int64
 	end                        time.Time
 	logf                       func(string, ...any)
+	columns                    []string
 	results                    []benchResult
+	last                       load // of the last atSize
 }
 
-func (b *bench) add(name, size, value, target string) {
-	b.results = append(b.results, benchResult{name, size, value, target})
+// add records value in column col of the row (name, size), creating the
+// row the first time; rows keep the order in which they first appear.
+func (b *bench) add(col, name, size, value, target string) {
+	b.logf("%s: %s [%s]: %s", col, name, size, value)
+	b.set(col, name, size, value, target)
+}
+
+// set is add without the log line.
+func (b *bench) set(col, name, size, value, target string) {
+	for i := range b.results {
+		if r := &b.results[i]; r.name == name && r.size == size {
+			r.values[col] = value
+			return
+		}
+	}
+	b.results = append(b.results, benchResult{name: name, size: size, target: target, values: map[string]string{col: value}})
+}
+
+// addAll records a value that is the same for every column.
+func (b *bench) addAll(name, size, value, target string) {
 	b.logf("%s [%s]: %s", name, size, value)
+	for _, c := range b.columns {
+		b.set(c, name, size, value, target)
+	}
 }
 
 // world returns a simulated world whose stream spans the 90 days before b.end
@@ -248,19 +323,48 @@ func (b *bench) matching() {
 		}
 		n += len(pts)
 	}
-	b.add("place matching (1 goroutine)", fmt.Sprintf("%d places", ix.Len()), rate(n, time.Since(start), "points/s"), "≥ 1,000,000 points/s")
+	b.addAll("place matching (1 goroutine, in Go)", fmt.Sprintf("%d places", ix.Len()), rate(n, time.Since(start), "points/s"), "≥ 1,000,000 points/s")
 }
 
-// atSize loads size posts into a fresh store through the pipeline and
-// measures ingest, feed, analytics, memory and HTTP ingest there.
-func (b *bench) atSize(ctx context.Context, path string, size int) error {
-	label := human(size) + " posts"
-	world := b.world(size)
+// atSizeDuckDB measures the embedded store at size posts, in a fresh file.
+func (b *bench) atSizeDuckDB(ctx context.Context, path string, size int) error {
 	db, err := duckdb.Open(ctx, path, duckdb.Options{MemoryLimit: DefaultConfig().DBMemoryLimit})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	label := human(size) + " posts"
+	if err := b.atSize(ctx, colDuckDB, db, size, 1, nil); err != nil {
+		return err
+	}
+	b.add(colDuckDB, "memory (RSS now / peak of the process)", label, rss(), "≤ 1.5 GB at 10M")
+	var bytes int64
+	for _, suffix := range []string{"", ".wal"} {
+		if fi, err := os.Stat(path + suffix); err == nil {
+			bytes += fi.Size()
+		}
+	}
+	b.add(colDuckDB, "store size on disk", label, fmt.Sprintf("%.2f GB", float64(bytes)/1e9), "")
+	return b.httpRows(ctx, colDuckDB, db, size)
+}
+
+// load is what atSize leaves for the rows that follow it.
+type load struct {
+	label string
+	world *simulate.World
+	pl    *pipeline.Pipeline
+	key   string
+	wsID  int64
+	busy  []int64
+	rng   *rand.Rand
+}
+
+// atSize loads size posts into the fresh store db through the pipeline,
+// writers batches at a time, and measures ingest, feed and analytics
+// there. It keeps the pipeline and world in b.last for the HTTP rows.
+func (b *bench) atSize(ctx context.Context, col string, db geopulse.Store, size, writers int, afterLoad func(context.Context) error) error {
+	label := human(size) + " posts"
+	world := b.world(size)
 	ws := &geopulse.Workspace{Name: "bench"}
 	if err := db.CreateWorkspace(ctx, ws); err != nil {
 		return err
@@ -273,12 +377,29 @@ func (b *bench) atSize(ctx context.Context, path string, size int) error {
 	// valid and carry their bbox; there is nothing to backfill yet), and the
 	// pipeline then loads them into its index once. Through the place
 	// service each create would rebuild the index: quadratic at 10,000.
-	b.logf("creating %d places", b.places)
+	// A server store commits each place on its own: creators run
+	// concurrently so that their commits share WAL flushes.
+	b.logf("%s: creating %d places", col, b.places)
+	placeCh := make(chan *geopulse.Place)
+	placeErrs := make([]error, placeCreators(col))
+	var pwg sync.WaitGroup
+	for i := range placeErrs {
+		pwg.Go(func() {
+			for p := range placeCh {
+				if err := db.CreatePlace(ctx, p); err != nil && placeErrs[i] == nil {
+					placeErrs[i] = fmt.Errorf("create place: %w", err)
+				}
+			}
+		})
+	}
 	for _, p := range world.Places() {
 		p.WorkspaceID = ws.ID
-		if err := db.CreatePlace(ctx, p); err != nil {
-			return fmt.Errorf("create place: %w", err)
-		}
+		placeCh <- p
+	}
+	close(placeCh)
+	pwg.Wait()
+	if err := errors.Join(placeErrs...); err != nil {
+		return err
 	}
 	// The pipeline's clock is the end of the simulated window, so history
 	// stories arrive already expired as they would in reality; the HTTP run
@@ -296,25 +417,53 @@ func (b *bench) atSize(ctx context.Context, path string, size int) error {
 		placeIDs = append(placeIDs, p.ID)
 	}
 
+	// Each round generates writers batches (not the store's work, so not
+	// timed) and ingests them concurrently, as that many workers would.
 	const batch = 10_000
-	posts := make([]*geopulse.Post, batch)
+	batches := make([][]*geopulse.Post, writers)
+	for i := range batches {
+		batches[i] = make([]*geopulse.Post, batch)
+	}
 	var ingestTime time.Duration
+	nextLog := 1_000_000
 	for stored := 0; stored < size; {
-		k := min(batch, size-stored)
-		for i := range k {
-			posts[i] = world.Next()
+		var round [][]*geopulse.Post
+		for i := 0; i < writers && stored < size; i++ {
+			k := min(batch, size-stored)
+			for j := range k {
+				batches[i][j] = world.Next()
+			}
+			round = append(round, batches[i][:k])
+			stored += k
 		}
 		t0 := time.Now()
-		if _, err := pl.Ingest(ctx, posts[:k]); err != nil {
-			return err
+		var wg sync.WaitGroup
+		errs := make([]error, len(round))
+		for i, posts := range round {
+			wg.Go(func() { _, errs[i] = pl.Ingest(ctx, posts) })
 		}
+		wg.Wait()
 		ingestTime += time.Since(t0)
-		stored += k
-		if stored%1_000_000 == 0 {
-			b.logf("loaded %d posts (%s)", stored, rate(stored, ingestTime, "posts/s"))
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		if stored >= nextLog {
+			b.logf("%s: loaded %d posts (%s)", col, stored, rate(stored, ingestTime, "posts/s"))
+			nextLog += 1_000_000
 		}
 	}
-	b.add("ingest in process (pipeline → DuckDB, batches of 10,000)", label, rate(size, ingestTime, "posts/s"), "≥ 150,000 posts/s")
+	writes := "1 writer"
+	if writers > 1 {
+		writes = fmt.Sprintf("%d writers", writers)
+	}
+	b.add(col, "ingest in process (pipeline → store, batches of 10,000)", label, rate(size, ingestTime, "posts/s")+" ("+writes+")", "≥ 150,000 posts/s (PostgreSQL ≥ 50,000)")
+	if afterLoad != nil {
+		if err := afterLoad(ctx); err != nil {
+			return err
+		}
+	}
 
 	rng := rand.New(rand.NewPCG(uint64(b.seed), uint64(size)))
 	busy := busiest(ctx, db, ws.ID, placeIDs, b.end, rng)
@@ -328,7 +477,7 @@ func (b *bench) atSize(ctx context.Context, path string, size int) error {
 	if feed.err != nil {
 		return feed.err
 	}
-	b.add("feed page (50 posts, 1 place, 30 days)", label, feed.String(), "p99 ≤ 10 ms")
+	b.add(col, "feed page (50 posts, 1 place, 30 days)", label, feed.String(), "p99 ≤ 10 ms (PostgreSQL ≤ 15 ms)")
 	an := latencies(max(b.queries/5, 20), func() error {
 		set := make([]int64, 50)
 		for i := range set {
@@ -340,25 +489,39 @@ func (b *bench) atSize(ctx context.Context, path string, size int) error {
 	if an.err != nil {
 		return an.err
 	}
-	b.add("analytics set (50 places, 90 days)", label, an.String(), "p99 ≤ 100 ms")
-	b.add("memory (RSS now / peak of the process)", label, rss(), "≤ 1.5 GB at 10M")
+	b.add(col, "analytics set (50 places, 90 days)", label, an.String(), "p99 ≤ 100 ms (PostgreSQL ≤ 250 ms)")
+	b.last = load{label: label, world: world, pl: pl, key: key, wsID: ws.ID, busy: busy, rng: rng}
+	return nil
+}
 
+// placeCreators is how many goroutines create places in col's store.
+func placeCreators(col string) int {
+	if col == colPostgres {
+		return 16
+	}
+	return 1
+}
+
+// httpRows measures ingest over HTTP into db, first straight into the
+// pipeline, then through the stream, with the world and pipeline of the
+// last atSize.
+func (b *bench) httpRows(ctx context.Context, col string, db geopulse.Store, size int) error {
 	if b.httpPosts < 1000 {
 		return nil
 	}
-	// HTTP ingest: NDJSON batches of 1,000 from two concurrent clients over
-	// loopback, first straight into the pipeline, then through the stream.
-	direct, err := b.httpIngest(ctx, db, pl, pl, key, world, nil)
+	l := b.last
+	// NDJSON batches of 1,000 from two concurrent clients over loopback.
+	direct, err := b.httpIngest(ctx, db, l.pl, l.pl, l.key, l.world, nil)
 	if err != nil {
 		return err
 	}
-	b.add("ingest over HTTP, direct (NDJSON × 1,000, 2 clients)", label, direct.String(), "≥ 50,000 posts/s")
+	b.add(col, "ingest over HTTP, direct (NDJSON × 1,000, 2 clients)", l.label, direct.String(), "≥ 50,000 posts/s")
 
-	stream, err := b.streamIngest(ctx, db, pl, key, world)
+	stream, err := b.streamIngest(ctx, db, l.pl, l.key, l.world)
 	if err != nil {
 		return err
 	}
-	b.add("ingest over HTTP via JetStream (until stored)", label, stream.String(), "≥ 50,000 posts/s")
+	b.add(col, "ingest over HTTP via JetStream (until stored)", l.label, stream.String(), "≥ 50,000 posts/s")
 	return nil
 }
 
@@ -375,7 +538,7 @@ func (r httpResult) String() string {
 // httpIngest posts b.httpPosts fresh posts over HTTP to an API whose intake
 // is ingester; wait, if set, runs before the clock stops (the stream's
 // workers finishing).
-func (b *bench) httpIngest(ctx context.Context, db *duckdb.DB, pl *pipeline.Pipeline, ingester geopulse.Ingester, key string, world *simulate.World, wait func(context.Context) error) (httpResult, error) {
+func (b *bench) httpIngest(ctx context.Context, db geopulse.Store, pl *pipeline.Pipeline, ingester geopulse.Ingester, key string, world *simulate.World, wait func(context.Context) error) (httpResult, error) {
 	srv := &http.Server{Workspaces: db, Places: pl.Places(), Posts: db, Analytics: db, Ingester: ingester}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -446,7 +609,7 @@ func (b *bench) httpIngest(ctx context.Context, db *duckdb.DB, pl *pipeline.Pipe
 // streamIngest runs the HTTP ingest through an embedded JetStream (as
 // serve does: publisher at intake, two worker loops into the pipeline) and
 // stops the clock once the workers have stored everything.
-func (b *bench) streamIngest(ctx context.Context, db *duckdb.DB, pl *pipeline.Pipeline, key string, world *simulate.World) (httpResult, error) {
+func (b *bench) streamIngest(ctx context.Context, db geopulse.Store, pl *pipeline.Pipeline, key string, world *simulate.World) (httpResult, error) {
 	dir, err := os.MkdirTemp("", "geopulse-bench-nats-")
 	if err != nil {
 		return httpResult{}, err

@@ -12,5 +12,6 @@ type Store interface {
 	ComplianceStore
 	RetentionStore
 	AuditStore
+	SubjectStore
 	io.Closer
 }

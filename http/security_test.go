@@ -24,6 +24,7 @@ import (
 
 	"github.com/geopulse/geopulse"
 	gphttp "github.com/geopulse/geopulse/http"
+	"github.com/geopulse/geopulse/privacy"
 	"github.com/geopulse/geopulse/source/formats"
 	"github.com/geopulse/geopulse/source/instagram"
 )
@@ -354,7 +355,7 @@ func TestEveryEndpointNeedsCredentials(t *testing.T) {
 		"authors": f.Posts[0].Author.ID,
 	}
 	pathVals := func(op secOp) map[string]string {
-		vals := map[string]string{"name": "partner"} // the configured hook
+		vals := map[string]string{"name": "partner", "op": "access"} // the configured hook; a data-subject request
 		if res := idResource(op.Path); res != "" {
 			id, ok := ownIDs[res]
 			if !ok {
@@ -367,7 +368,7 @@ func TestEveryEndpointNeedsCredentials(t *testing.T) {
 	}
 	// openPublic are the public operations that answer anyone; every other
 	// public operation is a webhook and must refuse what is not signed.
-	openPublic := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /v1/openapi.json": true}
+	openPublic := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /v1/openapi.json": true, "GET /privacy": true}
 
 	// Credentials, most of them wrong everywhere. keyOK and adminOK mark
 	// the right one of workspace and of admin routes; on an admin route a
@@ -778,6 +779,7 @@ func TestOversizeAndSlowRequests(t *testing.T) {
 		s.Hooks = map[string]gphttp.Hook{"partner": {Secret: "partner-secret", Format: formats.Canonical}}
 		s.Instagram = &gphttp.InstagramHook{AppSecret: "app-secret", VerifyToken: "verify-token"}
 		s.DeadLetters = noDeadLetters{} // else the admin routes answer 404 before reading a body
+		s.Subjects = &privacy.Subjects{Store: s.Workspaces.(privacy.SubjectStore)}
 	})
 	key := e.workspace("acme")
 	venue := e.createVenue(key, "venue", louvre)
@@ -806,7 +808,7 @@ func TestOversizeAndSlowRequests(t *testing.T) {
 		case authAdmin:
 			header["Authorization"] = "Bearer " + adminToken
 		}
-		target := fillPath(t, op.Path, map[string]string{"id": strconv.FormatInt(venue.ID, 10), "name": "partner"})
+		target := fillPath(t, op.Path, map[string]string{"id": strconv.FormatInt(venue.ID, 10), "name": "partner", "op": "access"})
 		bodyOps = append(bodyOps, bodyOp{op, target, header, body})
 	}
 	if len(bodyOps) == 0 {

@@ -41,6 +41,11 @@ type Server struct {
 	Compliance ComplianceLog
 	// Audit keeps each workspace's tamper-evident audit log; nil: none.
 	Audit geopulse.AuditStore
+	// Subjects answers data-subject requests (admin API and the public
+	// privacy page); Verifier checks identities on that page (nil: an
+	// operator reviews each objection).
+	Subjects SubjectService
+	Verifier IdentityVerifier
 
 	// MaxBodyBytes bounds every request body, both as sent and after gzip
 	// decompression; 0 means DefaultMaxBodyBytes.
@@ -66,6 +71,7 @@ type Server struct {
 	metrics *metrics
 	web     *dashboard
 	auditor *auditor
+	public  publicLimiter
 }
 
 // Close writes the audit entries still queued. Call it after the HTTP
@@ -93,6 +99,9 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/healthz", true, s.handleHealth},
 		{http.MethodGet, "/readyz", true, s.handleReady},
 		{http.MethodGet, "/v1/openapi.json", true, s.handleOpenAPI},
+		{http.MethodGet, "/privacy", true, s.handlePrivacyPage},
+		{http.MethodPost, "/v1/privacy/check", true, s.handlePrivacyCheck},
+		{http.MethodPost, "/v1/privacy/objection", true, s.handlePrivacyObjection},
 
 		{http.MethodPost, "/v1/posts", false, s.handleIngestPosts},
 		{http.MethodGet, "/v1/posts", false, s.handleFindPosts},
@@ -120,6 +129,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/v1/admin/deadletters", false, s.handleListDeadLetters},
 		{http.MethodPost, "/v1/admin/deadletters/redrive", false, s.handleRedriveDeadLetters},
 		{http.MethodGet, "/v1/admin/compliance", false, s.handleComplianceLog},
+		{http.MethodPost, "/v1/admin/subjects/{op}", false, s.handleSubject},
 	}
 }
 

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) geopulse.St
 	t.Run("Analytics", func(t *testing.T) { testAnalytics(t, o) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, o) })
 	t.Run("Compliance", func(t *testing.T) { testCompliance(t, o) })
+	t.Run("Subjects", func(t *testing.T) { testSubjects(t, o) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, o) })
 }
 

@@ -13,27 +13,14 @@ import (
 	"github.com/geopulse/geopulse"
 )
 
-// compareAuthorsSQL looks up the stored card hash and counts of the batch's
-// authors in one join that reads a few BIGINT columns of authors.
-const compareAuthorsSQL = `INSERT INTO stage_cmp
-SELECT s.id, a.rowid, a.id IS NOT NULL, a.card_hash IS DISTINCT FROM s.card_hash,
-	a.followers, a.following, a.posts_count
-FROM stage_authors s LEFT JOIN authors a ON a.id = s.id`
+// lookupAuthorsSQL reads the stored state of the authors listed in
+// stage_ids: joined from the small staging table, authors is probed by
+// primary key.
+const lookupAuthorsSQL = `SELECT a.id, a.card_hash, a.followers, a.following, a.posts_count
+FROM stage_ids s JOIN authors a ON a.id = s.id`
 
-// insertStatsSQL records an observation when it differs from the author's
-// stored counts (the previous observation) or follows another observation of
-// the same batch (ord > 0, already de-duplicated in Go).
-const insertStatsSQL = `INSERT INTO author_stats
-SELECT st.author_id, st.observed_at, st.followers, st.following, st.posts_count
-FROM stage_stats st JOIN stage_cmp c ON c.id = st.author_id
-WHERE st.ord > 0 OR NOT c.present OR c.followers <> st.followers
-	OR c.following <> st.following OR c.posts_count <> st.posts_count
-ORDER BY st.author_id, st.ord`
-
-// deleteChangedAuthorsSQL drops the stored cards that the batch replaces and
-// lists every author whose card must be (re-)appended.
-const deleteChangedAuthorsSQL = `DELETE FROM authors WHERE rowid IN (SELECT rid FROM stage_cmp WHERE present AND changed);
-SELECT id FROM stage_cmp WHERE changed`
+// deleteAuthorsSQL drops the stored cards listed in stage_ids.
+const deleteAuthorsSQL = `DELETE FROM authors WHERE id IN (SELECT id FROM stage_ids)`
 
 // batchAuthor is an author of a batch: its last card and every observation
 // of its counts, in batch order, consecutive repeats dropped.
@@ -77,57 +64,90 @@ func collectAuthors(staged []stagedPost, now time.Time) []*batchAuthor {
 }
 
 // writeAuthors records count changes and stores the batch's author cards.
-// Only new and changed cards are written: the batch stages (id, card hash),
-// one join against authors finds what differs, and changed cards are
-// deleted and appended again. Most authors of a batch are unchanged, and an
-// unconditional upsert of every card measured ~10x slower.
-func writeAuthors(ctx context.Context, c *sql.Conn, authors []*batchAuthor) error {
-	if _, err := c.ExecContext(ctx, `DELETE FROM stage_authors; DELETE FROM stage_stats; DELETE FROM stage_cmp;`); err != nil {
-		return err
+// Only new and changed cards are written, and changed ones are deleted and
+// appended again: most authors of a batch are unchanged, and an upsert of
+// every card measured ~10x slower. What is stored is known from the
+// writer's cache (authorCache) or, for authors it has not seen, from one
+// primary-key lookup; the decisions are then made in Go, and the stats
+// rows are appended directly. The returned writes are for the cache, once
+// the transaction has committed.
+func (db *DB) writeAuthors(ctx context.Context, c *sql.Conn, authors []*batchAuthor) (*authorWrites, error) {
+	ws := &db.ws
+	ac := &ws.authors
+	digest, err := ws.stmt(ctx, c, authorDigestSQL)
+	if err != nil {
+		return nil, err
 	}
-	err := withAppender(c, "temp", "stage_authors", func(ap *duckdb.Appender) error {
-		for _, b := range authors {
-			if err := ap.AppendRow(b.a.ID, b.hash); err != nil {
-				return err
-			}
+	if err := ac.check(ctx, digest); err != nil {
+		return nil, err
+	}
+	stored := make(map[int64]authorState, len(authors))
+	var miss []int64
+	for _, b := range authors {
+		if s, ok := ac.lookup(b.a.ID); ok {
+			stored[b.a.ID] = s
+		} else {
+			miss = append(miss, b.a.ID)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
-	err = withAppender(c, "temp", "stage_stats", func(ap *duckdb.Appender) error {
-		for _, b := range authors {
-			for i, o := range b.obs {
-				if err := ap.AppendRow(b.a.ID, int32(i), o.at, o.followers, o.following, o.posts); err != nil {
-					return err
-				}
-			}
+	if len(miss) > 0 {
+		if err := db.stageIDs(ctx, c, miss); err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		if err := db.lookupAuthors(ctx, c, stored); err != nil {
+			return nil, err
+		}
 	}
-	if _, err := c.ExecContext(ctx, compareAuthorsSQL+`;`+insertStatsSQL); err != nil {
-		return fmt.Errorf("author stats: %w", err)
-	}
-	changed, err := queryIDs(ctx, c, deleteChangedAuthorsSQL)
-	if err != nil {
-		return fmt.Errorf("authors: %w", err)
-	} else if len(changed) == 0 {
-		return nil
-	}
-	set := make(map[int64]bool, len(changed))
-	for _, id := range changed {
-		set[id] = true
-	}
-	return withAppender(c, "", "authors", func(ap *duckdb.Appender) error {
+
+	w := &authorWrites{states: make(map[int64]authorState, len(authors))}
+	var replaced []int64
+	changed := make([]*batchAuthor, 0, len(authors))
+	err = withAppender(c, "", "author_stats", func(ap *duckdb.Appender) error {
 		for _, b := range authors {
 			a := &b.a
-			if !set[a.ID] {
+			prev, present := stored[a.ID]
+			// An observation is a row when it differs from the stored
+			// counts or follows another of the batch (consecutive repeats
+			// were dropped by collectAuthors).
+			for i, o := range b.obs {
+				if i > 0 || !present || o.followers != prev.followers || o.following != prev.following || o.posts != prev.posts {
+					if err := ap.AppendRow(a.ID, o.at, o.followers, o.following, o.posts); err != nil {
+						return err
+					}
+				}
+			}
+			w.states[a.ID] = authorState{hash: b.hash, followers: a.Followers, following: a.Following, posts: a.PostsCount}
+			if present && prev.hash == b.hash {
 				continue
 			}
+			changed = append(changed, b)
+			w.xorDiff ^= b.hash
+			if present {
+				replaced = append(replaced, a.ID)
+				w.xorDiff ^= prev.hash
+			} else {
+				w.added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(replaced) > 0 {
+		if err := db.stageIDs(ctx, c, replaced); err != nil {
+			return nil, err
+		}
+		if err := ws.exec(ctx, c, deleteAuthorsSQL); err != nil {
+			return nil, fmt.Errorf("replace authors: %w", err)
+		}
+	}
+	if len(changed) == 0 {
+		return w, nil
+	}
+	err = withAppender(c, "", "authors", func(ap *duckdb.Appender) error {
+		for _, b := range changed {
+			a := &b.a
 			// Column order of authors in 0001_init.sql.
 			if err := ap.AppendRow(a.ID, a.Followers, a.Following, a.PostsCount, a.Private, a.UpdatedAt,
 				b.hash, encodeCard(a)); err != nil {
@@ -136,6 +156,34 @@ func writeAuthors(ctx context.Context, c *sql.Conn, authors []*batchAuthor) erro
 		}
 		return nil
 	})
+	return w, err
+}
+
+// lookupAuthors adds the stored state of the authors in stage_ids to out.
+func (db *DB) lookupAuthors(ctx context.Context, c *sql.Conn, out map[int64]authorState) error {
+	st, err := db.ws.stmt(ctx, c, lookupAuthorsSQL)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(ctx)
+	if err != nil {
+		return fmt.Errorf("look up authors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id int64
+			s  authorState
+		)
+		if err := rows.Scan(&id, &s.hash, &s.followers, &s.following, &s.posts); err != nil {
+			return fmt.Errorf("look up authors: %w", err)
+		}
+		out[id] = s
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("look up authors: %w", err)
+	}
+	return nil
 }
 
 // cardHash digests every field of the card except ID and UpdatedAt.
@@ -188,22 +236,4 @@ func (db *DB) FindAuthorStats(ctx context.Context, workspaceID, authorID int64) 
 		return nil, fmt.Errorf("find author stats: %w", err)
 	}
 	return out, nil
-}
-
-// queryIDs runs query, whose last statement returns one BIGINT column.
-func queryIDs(ctx context.Context, c *sql.Conn, query string) ([]int64, error) {
-	rows, err := c.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }

@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"math"
@@ -12,10 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/pipeline"
+	"github.com/geopulse/geopulse/simulate"
 )
 
 // Benchmark world: 10,000 venues in 100 workspaces of 100 (so a workspace's
@@ -414,6 +418,15 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(rssMB(), "rss-MB")
 }
 
+// cpuTime returns the CPU time the process has used, all threads.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // rssMB returns the process's resident set size (Linux), or 0.
 func rssMB() float64 {
 	b, err := os.ReadFile("/proc/self/status")
@@ -427,4 +440,99 @@ func rssMB() float64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkIngestPipeline measures what `geopulse bench` calls in-process
+// ingest: the simulator's posts (whose authors' counts change with every
+// post) through the pipeline into a fresh store with 10,000 places, in
+// batches of 10,000. GEOPULSE_BENCH_INGEST sets the post count (300,000).
+func BenchmarkIngestPipeline(b *testing.B) {
+	n := 300_000
+	if s := os.Getenv("GEOPULSE_BENCH_INGEST"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
+			b.Fatalf("GEOPULSE_BENCH_INGEST=%q: want a positive number", s)
+		}
+	}
+	ctx := context.Background()
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for b.Loop() {
+		b.StopTimer()
+		world := simulate.New(simulate.Options{Seed: 7, Venues: benchPlaces,
+			Authors: max(int(float64(n)/(simulate.PostsPerAuthorDay*90)), 200), Start: end.AddDate(0, 0, -90), End: end})
+		db, err := Open(ctx, filepath.Join(b.TempDir(), "ingest.duckdb"), Options{MemoryLimit: "1GB", Logger: benchLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ws := &geopulse.Workspace{Name: "bench"}
+		if err := db.CreateWorkspace(ctx, ws); err != nil {
+			b.Fatal(err)
+		}
+		if err := benchLoadPlaces(ctx, db, ws.ID, world.Places()); err != nil {
+			b.Fatal(err)
+		}
+		pl, err := pipeline.New(ctx, db, pipeline.Options{Now: func() time.Time { return end }, MaxFuture: 365 * 24 * time.Hour})
+		if err != nil {
+			b.Fatal(err)
+		}
+		posts := make([]*geopulse.Post, benchBatch)
+		var took, cpu time.Duration
+		for stored := 0; stored < n; {
+			k := min(benchBatch, n-stored)
+			for i := range k {
+				posts[i] = world.Next()
+			}
+			b.StartTimer()
+			t0, c0 := time.Now(), cpuTime()
+			if _, err := pl.Ingest(ctx, posts[:k]); err != nil {
+				b.Fatal(err)
+			}
+			took += time.Since(t0)
+			cpu += cpuTime() - c0
+			b.StopTimer()
+			stored += k
+		}
+		b.ReportMetric(float64(n)/took.Seconds(), "posts/s")
+		// CPU time of every thread (DuckDB's too) per post: steadier than
+		// posts/s when other processes share the cores.
+		b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/post")
+		b.ReportMetric(rssMB(), "rss-MB")
+		db.Close()
+		b.StartTimer() // b.Loop wants it running
+	}
+}
+
+// benchLoadPlaces inserts places in one transaction (CreatePlace commits
+// each, which takes minutes for 10,000).
+func benchLoadPlaces(ctx context.Context, db *DB, wsID int64, places []*geopulse.Place) error {
+	now := db.nowUTC()
+	return db.write(ctx, func(c *sql.Conn) error {
+		for len(places) > 0 {
+			chunk := places[:min(500, len(places))]
+			places = places[len(chunk):]
+			var q strings.Builder
+			var args []any
+			q.WriteString(`INSERT INTO places (workspace_id, name, category, brand, groups, center_lat, center_lon,
+				radius_m, geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at) VALUES `)
+			for i, p := range chunk {
+				if i > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString(`(?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+				var clat, clon, geometry any
+				if p.Center != nil {
+					clat, clon = p.Center.Lat, p.Center.Lon
+				}
+				if len(p.Geometry) > 0 {
+					geometry = string(p.Geometry)
+				}
+				args = append(args, wsID, p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry,
+					p.BBox.MinLat, p.BBox.MinLon, p.BBox.MaxLat, p.BBox.MaxLon, now, now)
+			}
+			if _, err := c.ExecContext(ctx, q.String(), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -49,9 +49,21 @@
 //     if a post already exists, and only then is the batch merged through a
 //     staging table with INSERT .. ON CONFLICT .. RETURNING (re-deliveries
 //     are rare and pay for a scan of the match tables). Authors are compared
-//     by a card hash in one narrow join, and only new or changed cards are
-//     deleted and appended again: DuckDB updates per column, and updating
-//     every card of a batch was ~10x slower than the rest of the batch.
+//     by a card hash, and only new or changed cards are deleted and appended
+//     again: DuckDB updates per column, and updating every card of a batch
+//     was ~10x slower than the rest of the batch. The writer caches each
+//     author's stored hash and counts (bounded, ~70 MB at most), so a batch
+//     looks up in SQL only authors it has not seen, and decides the
+//     author_stats rows in Go; each batch compares the row count and the
+//     XOR of the hashes of authors with what the cache expects, which
+//     catches any other write to authors (an erasure) and drops the cache.
+//   - Group commit: UpsertPosts calls that wait for the writer are written
+//     together, up to 50,000 posts, in one transaction, so concurrent
+//     pipeline workers share a transaction's fixed cost (statements, the
+//     WAL's fsync). A failed group fails each of its calls.
+//   - Checkpoints use DuckDB's current storage format: in the default
+//     (v1.0.0-compatible) one, each checkpoint converts every whole index
+//     first, which made ingest slow down as the store grew.
 //     Appending ten string and list columns per post cost ~3x one JSON
 //     string (each string is a cgo call), and a page of posts fetched by key
 //     pays per column and row (17 columns: ~2x the time of 4), hence doc

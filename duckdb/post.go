@@ -23,13 +23,6 @@ const stagingDDL = `
 CREATE TEMP TABLE stage_posts (
 	id BIGINT, kind VARCHAR, author_id BIGINT, taken_at TIMESTAMP, lat DOUBLE, lon DOUBLE,
 	accuracy_m DOUBLE, expires_at TIMESTAMP, expired BOOLEAN, place_ids VARCHAR, doc VARCHAR);
-CREATE TEMP TABLE stage_authors (id BIGINT, card_hash BIGINT);
-CREATE TEMP TABLE stage_cmp (
-	id BIGINT, rid BIGINT, present BOOLEAN, changed BOOLEAN,
-	followers BIGINT, following BIGINT, posts_count BIGINT);
-CREATE TEMP TABLE stage_stats (
-	author_id BIGINT, ord INTEGER, observed_at TIMESTAMP,
-	followers BIGINT, following BIGINT, posts_count BIGINT);
 CREATE TEMP TABLE stage_ids (id BIGINT);
 CREATE TEMP TABLE stage_places (id BIGINT, place_ids VARCHAR, multi BOOLEAN);
 `
@@ -68,8 +61,9 @@ type stagedPost struct {
 // ObservedAt becomes now, and an Expired post loses its content. The
 // returned slice has one entry per post: nil when stored, an *geopulse.Error
 // with a Reason when the store rejects the item (the others still land). Of
-// two copies of a post in one batch the last wins. A non-nil error means
-// nothing was stored.
+// two copies of a post in one batch the last wins, and of two concurrent
+// calls the later one, as calls waiting for the writer are committed
+// together (group commit). A non-nil error means nothing was stored.
 func (db *DB) UpsertPosts(ctx context.Context, posts []*geopulse.Post) ([]error, error) {
 	errs := make([]error, len(posts))
 	now := db.nowUTC()
@@ -90,39 +84,66 @@ func (db *DB) UpsertPosts(ctx context.Context, posts []*geopulse.Post) ([]error,
 	if len(staged) == 0 {
 		return errs, nil
 	}
-	authors := collectAuthors(staged, now)
+	call := &upsertCall{staged: staged}
+	db.ws.group.enqueue(call)
 
 	db.wmu.Lock()
 	defer db.wmu.Unlock()
-	if db.w == nil {
-		return nil, errClosed
+	// Unless another call's group wrote it meanwhile, write the queue,
+	// oldest first, until this call's posts are in.
+	for !call.done {
+		calls := db.ws.group.take()
+		err := db.writeGroup(groupContext(ctx, call, calls), mergeStaged(calls), now)
+		if err != nil {
+			err = fmt.Errorf("upsert posts: %w", err)
+		}
+		for _, c := range calls {
+			c.done, c.err = true, err
+		}
 	}
+	if call.err != nil {
+		return nil, call.err
+	}
+	return errs, nil
+}
+
+// writeGroup writes staged posts in one transaction; the caller holds wmu.
+func (db *DB) writeGroup(ctx context.Context, staged []stagedPost, now time.Time) error {
+	if db.w == nil {
+		return errClosed
+	}
+	authors := collectAuthors(staged, now)
 	// Fast path: assume every post is new and append it straight into posts.
 	// The primary key fails the transaction if one already exists; then the
 	// batch is merged instead, which costs a scan of the match tables.
-	var appended int64
+	var (
+		appended int64
+		aw       *authorWrites
+	)
 	err := db.inTx(ctx, func(c *sql.Conn) error {
 		var err error
-		appended, err = db.writeBatch(ctx, c, staged, authors, true)
+		appended, aw, err = db.writeBatch(ctx, c, staged, authors, true)
 		return err
 	})
 	if isConstraint(err) {
 		err = db.inTx(ctx, func(c *sql.Conn) error {
 			var err error
-			appended, err = db.writeBatch(ctx, c, staged, authors, false)
+			appended, aw, err = db.writeBatch(ctx, c, staged, authors, false)
 			return err
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("upsert posts: %w", err)
+		db.ws.authors.forget()
+		return err
 	}
+	db.ws.authors.apply(aw)
 	db.tailRows += appended
 	if err := db.maybeCompact(ctx); err != nil {
 		// The batch is committed; a failed compaction only leaves the tail
 		// unsorted, and the next write tries again.
 		db.logger.Error("duckdb compaction failed", logKeyError, err)
 	}
-	return errs, nil
+	return nil
 }
 
 // preparePost validates what the store depends on and normalises p.
@@ -173,11 +194,11 @@ func preparePost(p *geopulse.Post, now time.Time) error {
 }
 
 // writeBatch writes one batch inside a transaction and returns how many
-// match rows it appended. With fresh, posts are appended directly (a post
-// that exists fails the transaction with a constraint error); otherwise
-// they are merged through stage_posts and the matches of re-delivered posts
-// are replaced.
-func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, authors []*batchAuthor, fresh bool) (int64, error) {
+// match rows it appended and what it wrote to authors. With fresh, posts
+// are appended directly (a post that exists fails the transaction with a
+// constraint error); otherwise they are merged through stage_posts and the
+// matches of re-delivered posts are replaced.
+func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, authors []*batchAuthor, fresh bool) (int64, *authorWrites, error) {
 	expired := make(map[int64]bool)
 	if fresh {
 		err := withAppender(c, "", "posts", func(a *duckdb.Appender) error {
@@ -192,22 +213,23 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 			return nil
 		})
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 	} else {
 		existing, err := mergePosts(ctx, c, staged, expired)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		if err := deleteMatches(ctx, c, existing); err != nil {
-			return 0, err
+		if err := db.deleteMatches(ctx, c, existing); err != nil {
+			return 0, nil, err
 		}
 	}
-	if err := writeAuthors(ctx, c, authors); err != nil {
-		return 0, err
+	aw, err := db.writeAuthors(ctx, c, authors)
+	if err != nil {
+		return 0, nil, err
 	}
 	var appended int64
-	err := withAppender(c, "", "post_places", func(a *duckdb.Appender) error {
+	err = withAppender(c, "", "post_places", func(a *duckdb.Appender) error {
 		for _, s := range staged {
 			p, multi := s.p, len(s.placeIDs) > 1
 			for _, pid := range s.placeIDs {
@@ -220,7 +242,7 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	err = withAppender(c, "", "post_tags", func(a *duckdb.Appender) error {
 		for _, s := range staged {
@@ -238,7 +260,10 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 		}
 		return nil
 	})
-	return appended, err
+	if err != nil {
+		return 0, nil, err
+	}
+	return appended, aw, nil
 }
 
 // postRow is a post's values in the column order of posts (postColumns,
@@ -301,11 +326,11 @@ func mergePosts(ctx context.Context, c *sql.Conn, staged []stagedPost, expired m
 
 // deleteMatches removes the match rows of posts that are being re-written.
 // It scans both match tables, which is why only re-deliveries pay for it.
-func deleteMatches(ctx context.Context, c *sql.Conn, ids []int64) error {
+func (db *DB) deleteMatches(ctx context.Context, c *sql.Conn, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := appendIDs(ctx, c, ids); err != nil {
+	if err := db.stageIDs(ctx, c, ids); err != nil {
 		return err
 	}
 	if _, err := c.ExecContext(ctx, `DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
@@ -315,9 +340,9 @@ func deleteMatches(ctx context.Context, c *sql.Conn, ids []int64) error {
 	return nil
 }
 
-// appendIDs replaces the content of stage_ids with ids.
-func appendIDs(ctx context.Context, c *sql.Conn, ids []int64) error {
-	if _, err := c.ExecContext(ctx, `DELETE FROM stage_ids`); err != nil {
+// stageIDs replaces the content of stage_ids with ids.
+func (db *DB) stageIDs(ctx context.Context, c *sql.Conn, ids []int64) error {
+	if err := db.ws.exec(ctx, c, `DELETE FROM stage_ids`); err != nil {
 		return err
 	}
 	return withAppender(c, "temp", "stage_ids", func(a *duckdb.Appender) error {

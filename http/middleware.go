@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/geopulse/geopulse"
@@ -32,8 +33,9 @@ const (
 const routeUnmatched = "unmatched"
 
 type metrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	throttled *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -47,10 +49,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "HTTP request latency by route pattern.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12), // 0.5 ms … ~12 s
 		}, []string{"route"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "geopulse_http_throttled_total",
+			Help: "Requests refused by a rate limit: key (per API key), login (failed sign-ins per address).",
+		}, []string{"limit"}),
 	}
 	if reg != nil {
 		m.requests = register(reg, m.requests)
 		m.duration = register(reg, m.duration)
+		m.throttled = register(reg, m.throttled)
 	}
 	return m
 }
@@ -166,9 +173,18 @@ func (s *Server) authenticate(next http.HandlerFunc) http.HandlerFunc {
 			s.Error(w, r, err)
 			return
 		}
+		keyHash := geopulse.HashAPIKey(key)
+		if s.keys != nil {
+			if ok, wait := s.keys.take(keyHash, s.now()); !ok {
+				s.metrics.throttled.WithLabelValues("key").Inc()
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Seconds()+0.999))))
+				s.Error(w, r, geopulse.Errorf(geopulse.ETOOMANY, "Too many requests with this API key; slow down."))
+				return
+			}
+		}
 		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
 			info.workspaceID = ws.ID
-			info.actor = geopulse.AuditActorKey(geopulse.HashAPIKey(key))
+			info.actor = geopulse.AuditActorKey(keyHash)
 		}
 		next(w, r.WithContext(geopulse.NewContextWithWorkspace(r.Context(), ws)))
 	}

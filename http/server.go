@@ -46,6 +46,9 @@ type Server struct {
 	// operator reviews each objection).
 	Subjects SubjectService
 	Verifier IdentityVerifier
+	// KeyRate limits requests per API key (per second, bursts of twice
+	// as many); 0 means DefaultKeyRate, a negative value no limit.
+	KeyRate float64
 
 	// MaxBodyBytes bounds every request body, both as sent and after gzip
 	// decompression; 0 means DefaultMaxBodyBytes.
@@ -72,6 +75,8 @@ type Server struct {
 	web     *dashboard
 	auditor *auditor
 	public  publicLimiter
+	keys    *buckets // per API key hash
+	logins  *buckets // failed dashboard sign-ins per client address
 }
 
 // Close writes the audit entries still queued. Call it after the HTTP
@@ -165,6 +170,13 @@ func (s *Server) build() {
 	}
 	s.metrics = newMetrics(s.Registerer)
 	s.startAuditor()
+	if rate := s.KeyRate; rate >= 0 {
+		if rate == 0 {
+			rate = DefaultKeyRate
+		}
+		s.keys = newBuckets(rate, 2*rate)
+	}
+	s.logins = newBuckets(1/loginEvery.Seconds(), loginBurst)
 
 	mux := http.NewServeMux()
 	patterns := make(map[string]bool)

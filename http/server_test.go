@@ -88,6 +88,9 @@ func newEnv(t testing.TB, configure ...func(*gphttp.Server)) *env {
 		Posts:      db,
 		Analytics:  db,
 		Ingester:   pl,
+		// The test clock stands still, so a rate limit would never
+		// refill: tests of the limit set their own.
+		KeyRate: -1,
 	}
 	for _, f := range configure {
 		f(e.server)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -253,6 +254,13 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, next, "The sign-in form expired; try again.")
 		return
 	}
+	addr := clientAddr(r)
+	if blocked, wait := s.logins.empty(addr, s.now()); blocked {
+		s.metrics.throttled.WithLabelValues("login").Inc()
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
+		s.renderLogin(w, r, http.StatusTooManyRequests, next, "Too many failed sign-ins from your address; wait a few minutes.")
+		return
+	}
 	key := strings.TrimSpace(r.PostForm.Get("key"))
 	if key == "" {
 		s.renderLogin(w, r, http.StatusUnauthorized, next, "Enter your workspace API key.")
@@ -263,6 +271,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	switch geopulse.ErrorCode(err) {
 	case "":
 	case geopulse.EUNAUTHORIZED, geopulse.ENOTFOUND:
+		s.logins.take(addr, s.now())
 		s.logger.InfoContext(r.Context(), "dashboard sign-in refused")
 		s.renderLogin(w, r, http.StatusUnauthorized, next, "That API key is not valid.")
 		return

@@ -56,6 +56,9 @@ type Config struct {
 	WorkerConcurrency int `yaml:"worker_concurrency"`
 	// AdminToken opens the operator API (/v1/admin/…); empty: closed.
 	AdminToken string `yaml:"admin_token"`
+	// KeyRate limits requests per API key (per second, bursts of twice as
+	// many); 0: the default (100), -1: no limit.
+	KeyRate float64 `yaml:"key_rate"`
 
 	Dashboard DashboardConfig `yaml:"dashboard"`
 	Demo      DemoConfig      `yaml:"demo"`
@@ -214,6 +217,7 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	num("GEOPULSE_STREAM_MAX_BYTES", func(v string) (err error) { cfg.StreamMaxBytes, err = strconv.ParseInt(v, 10, 64); return })
 	str("GEOPULSE_STREAM_DISCARD", &cfg.StreamDiscard)
 	num("GEOPULSE_INTAKE_MAX_LAG", func(v string) (err error) { cfg.IntakeMaxLag, err = strconv.ParseInt(v, 10, 64); return })
+	num("GEOPULSE_KEY_RATE", func(v string) (err error) { cfg.KeyRate, err = strconv.ParseFloat(v, 64); return })
 	num("GEOPULSE_WORKER_CONCURRENCY", func(v string) (err error) { cfg.WorkerConcurrency, err = strconv.Atoi(v); return })
 	str("GEOPULSE_ADMIN_TOKEN", &cfg.AdminToken)
 	str("GEOPULSE_TILE_URL", &cfg.Dashboard.TileURL)

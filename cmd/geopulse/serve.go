@@ -146,6 +146,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Instagram:   instagramHook,
 			Ready:       m.ready,
 			AdminToken:  m.Config.AdminToken,
+			KeyRate:     m.Config.KeyRate,
 			DeadLetters: deadLetterService{m.Stream},
 			Dashboard:   m.Config.dashboard(),
 		}

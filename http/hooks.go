@@ -107,7 +107,7 @@ func (s *Server) handleHook(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	res, err := s.ingestItems(r.Context(), func(fn func(source.Item) error) error {
+	res, err := s.ingestItems(r.Context(), true, func(fn func(source.Item) error) error {
 		return hook.Format.Decode(strings.NewReader(string(body)), fn)
 	})
 	if err != nil {

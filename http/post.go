@@ -47,6 +47,9 @@ type ingestResponse struct {
 	Items    []itemResult `json:"items"`
 }
 
+var errEventsFromKeys = geopulse.Reject(geopulse.ReasonUnsupported,
+	"Compliance events come from sources, not workspace keys: send them through a signed webhook (POST /v1/hooks/{name}) or geopulse import --db.")
+
 // flushEvents hands compliance events to the Complier and records each
 // one's answer in items.
 func (s *Server) flushEvents(ctx context.Context, events []*geopulse.ComplianceEvent, slots []int, items []itemResult) error {
@@ -97,7 +100,7 @@ func (s *Server) handleIngestPosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	res, err := s.ingestItems(ctx, func(fn func(source.Item) error) error {
+	res, err := s.ingestItems(ctx, false, func(fn func(source.Item) error) error {
 		return canonical.Decode(body, canonical.Limits{MaxItems: maxIngestItems}, fn)
 	})
 	if err != nil {
@@ -121,7 +124,10 @@ func (s *Server) handleIngestPosts(w http.ResponseWriter, r *http.Request) {
 // ingestItems feeds decoded items to the Ingester (posts) and the Complier
 // (events) in batches and answers every item, in input order; the good
 // ones land whatever the bad ones do. decode calls fn for each item.
-func (s *Server) ingestItems(ctx context.Context, decode func(fn func(source.Item) error) error) (ingestResponse, error) {
+// Compliance events are taken only from sources (fromSource: the signed
+// webhooks the operator configured): a workspace key must not be able to
+// delete or suppress what other workspaces see.
+func (s *Server) ingestItems(ctx context.Context, fromSource bool, decode func(fn func(source.Item) error) error) (ingestResponse, error) {
 	var (
 		items  []itemResult
 		batch  = make([]*geopulse.Post, 0, ingestBatchSize)
@@ -158,6 +164,10 @@ func (s *Server) ingestItems(ctx context.Context, decode func(fn func(source.Ite
 	err := decode(func(it source.Item) error {
 		if it.Err != nil {
 			items = append(items, s.rejected(ctx, it.Index, it.Err))
+			return nil
+		}
+		if it.Event != nil && !fromSource {
+			items = append(items, s.rejected(ctx, it.Index, errEventsFromKeys))
 			return nil
 		}
 		items = append(items, itemResult{Index: it.Index})

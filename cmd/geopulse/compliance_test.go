@@ -1,20 +1,26 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	nethttp "net/http"
 	"strings"
 	"testing"
 	"time"
+
+	gphttp "github.com/geopulse/geopulse/http"
 )
 
-// TestServeCompliance sends posts and then compliance events in the
-// canonical schema through the API of a running server: the events flow
-// through the stream to the pipeline, the posts disappear from the feed,
-// and the same posts sent again are refused at intake with a reason.
+// TestServeCompliance sends posts through the API of a running server and
+// then compliance events in the canonical schema through a signed webhook
+// (a workspace key may not send them): the events flow through the stream
+// to the pipeline, the posts disappear from the feed, and the same posts
+// sent again are refused at intake with a reason.
 func TestServeCompliance(t *testing.T) {
 	m := startMain(t, func(c *Config) {
 		c.Demo.Enabled, c.Demo.Live, c.Demo.HistoryPosts = true, false, 100
 		c.AdminToken = "admin-secret"
+		c.Sources.Hooks = []HookConfig{{Name: "xcompliance", Secret: "hook-secret"}}
 	})
 	var places struct {
 		Places []struct {
@@ -74,9 +80,23 @@ func TestServeCompliance(t *testing.T) {
 		`{"v":1,"event":"user_protect","source":"x","author":{"source_id":"ann"}}`,
 		`{"v":1,"event":"scrub_geo","source":"x"}`, // no author: refused
 	}, "\n")
-	if code := call(t, m, "POST", "/v1/posts", m.DemoKey, events, &res); code != 200 || res.Accepted != 2 ||
-		res.Items[2].Status != "rejected" || res.Items[2].Reason != "missing_field" {
-		t.Fatalf("events = %d, %+v", code, res)
+	// A workspace key may not delete what every workspace sees.
+	if code := call(t, m, "POST", "/v1/posts", m.DemoKey, events, &res); code != 200 || res.Accepted != 0 || res.Items[0].Reason != "unsupported" {
+		t.Fatalf("events with a workspace key = %d, %+v", code, res)
+	}
+	now := time.Now()
+	req, _ := nethttp.NewRequest("POST", m.URL()+"/v1/hooks/xcompliance", strings.NewReader(events))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	req.Header.Set(gphttp.HeaderHookTimestamp, fmt.Sprint(now.Unix()))
+	req.Header.Set(gphttp.HeaderHookSignature, gphttp.SignHook("hook-secret", now, []byte(events)))
+	resp, err := nethttp.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&res)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || res.Accepted != 2 || res.Items[2].Status != "rejected" || res.Items[2].Reason != "missing_field" {
+		t.Fatalf("events through the hook = %s, %+v, %v", resp.Status, res, err)
 	}
 	if ids := waitFeed(1); ids[0] != "c4" {
 		t.Fatalf("feed after events = %v, want [c4]", ids)

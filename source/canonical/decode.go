@@ -233,3 +233,22 @@ func decodeArray(br *bufio.Reader, off int, lim Limits, fn func(Item) error) err
 	}
 	return nil
 }
+
+// ConnectorLimits are the limits connectors normalise with: the canonical
+// defaults, except that a re-encoded item may be as large as the caption
+// and list limits allow.
+var ConnectorLimits = Limits{MaxItemBytes: 1 << 20}
+
+// Normalize passes a post a connector built through the codec — encode,
+// then decode with the schema's checks — so that every connector applies
+// exactly the canonical rules, normalisation and rejection reasons. buf is
+// scratch space reused across calls; what names the item in the message of
+// a rejection ("tweet 123: location.lat …").
+func Normalize(p *geopulse.Post, lim Limits, buf *[]byte, what string) (*geopulse.Post, *geopulse.Error) {
+	*buf = AppendJSON((*buf)[:0], p)
+	q, _, err := decodeItem(*buf, lim.orDefault())
+	if err != nil {
+		return nil, &geopulse.Error{Code: err.Code, Reason: err.Reason, Message: what + ": " + err.Message}
+	}
+	return q, nil
+}

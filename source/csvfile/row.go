@@ -110,7 +110,7 @@ func (d *rowDecoder) row(rec []string, where string) (*geopulse.Post, *geopulse.
 		}
 		*c.dst = v
 	}
-	return d.canon(p, where)
+	return canonical.Normalize(p, canonical.Limits{MaxItemBytes: 4 << 20}, &d.buf, where)
 }
 
 // locate reads the coordinates. Spreadsheets write 0 (or nothing) for an
@@ -174,20 +174,4 @@ func clip(s string) string {
 		return strings.ToValidUTF8(s[:100], "") + "…"
 	}
 	return s
-}
-
-// canon passes p through the canonical codec, which validates and
-// normalises it as it does every post sent to the API; where prefixes its
-// messages.
-func (d *rowDecoder) canon(p *geopulse.Post, where string) (*geopulse.Post, *geopulse.Error) {
-	d.buf = canonical.AppendJSON(d.buf[:0], p)
-	q, err := canonical.DecodePost(d.buf, canonical.Limits{MaxItemBytes: 4 << 20})
-	if err != nil {
-		var e *geopulse.Error
-		if !errors.As(err, &e) {
-			return nil, geopulse.Reject(geopulse.ReasonInvalidField, "%s: %v", where, err)
-		}
-		return nil, &geopulse.Error{Code: e.Code, Reason: e.Reason, Message: where + ": " + e.Message}
-	}
-	return q, nil
 }

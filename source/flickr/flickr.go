@@ -11,7 +11,6 @@ import (
 
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/source"
-	"github.com/geopulse/geopulse/source/canonical"
 )
 
 // Source is the source name of every post this package emits.
@@ -215,20 +214,4 @@ func checkSyntax(b []byte, off int) *geopulse.Error {
 		return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON at byte %d: %s", off+max(0, int(se.Offset)-1), se.Error())
 	}
 	return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON")
-}
-
-// canon passes p through the canonical codec, which validates and
-// normalises it as it does every post sent to the API; what names the
-// element in an error message. buf is reused between calls.
-func canon(p *geopulse.Post, what string, buf *[]byte) (*geopulse.Post, *geopulse.Error) {
-	*buf = canonical.AppendJSON((*buf)[:0], p)
-	q, err := canonical.DecodePost(*buf, canonical.Limits{MaxItemBytes: 1 << 20})
-	if err != nil {
-		var e *geopulse.Error
-		if !errors.As(err, &e) {
-			return nil, geopulse.Reject(geopulse.ReasonInvalidField, "%s: %v", what, err)
-		}
-		return nil, &geopulse.Error{Code: e.Code, Reason: e.Reason, Message: what + ": " + e.Message}
-	}
-	return q, nil
 }

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/source/canonical"
 )
 
 // photo is the part of a photos.search photo that geopulse reads.
@@ -126,7 +127,7 @@ func decodePhoto(raw json.RawMessage, buf *[]byte) (*geopulse.Post, *geopulse.Er
 	if u := mediaURL(&ph, id); u != "" {
 		p.MediaURLs = []string{u}
 	}
-	return canon(p, what, buf)
+	return canonical.Normalize(p, canonical.ConnectorLimits, buf, what)
 }
 
 // takenAt reads datetaken as UTC, or dateupload when datetaken is unset.

@@ -9,7 +9,6 @@ import (
 
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/source"
-	"github.com/geopulse/geopulse/source/canonical"
 )
 
 // Source is the source name of every post this package emits.
@@ -160,22 +159,6 @@ func checkSyntax(b []byte, off int) *geopulse.Error {
 		return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON at byte %d: %s", off+max(0, int(se.Offset)-1), se.Error())
 	}
 	return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON")
-}
-
-// canon passes p through the canonical codec, which validates and
-// normalises it as it does every post sent to the API; what names the
-// element in an error message.
-func (d *decoder) canon(p *geopulse.Post, what string) (*geopulse.Post, *geopulse.Error) {
-	d.buf = canonical.AppendJSON(d.buf[:0], p)
-	q, err := canonical.DecodePost(d.buf, canonical.Limits{MaxItemBytes: 1 << 20})
-	if err != nil {
-		var e *geopulse.Error
-		if !errors.As(err, &e) {
-			return nil, geopulse.Reject(geopulse.ReasonInvalidField, "%s: %v", what, err)
-		}
-		return nil, prefix(what, e)
-	}
-	return q, nil
 }
 
 func prefix(what string, e *geopulse.Error) *geopulse.Error {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/source/canonical"
 )
 
 // status is the part of a Mastodon Status entity that geopulse reads.
@@ -175,7 +176,7 @@ func (d *decoder) status(raw []byte, where string) (*geopulse.Post, *geopulse.Er
 			p.Mentions = append(p.Mentions, a)
 		}
 	}
-	return d.canon(p, name)
+	return canonical.Normalize(p, canonical.ConnectorLimits, &d.buf, name)
 }
 
 // fullAcct returns acct as user@instance: the API gives local accounts

@@ -155,7 +155,7 @@ func snowflakeTime(id string) (time.Time, bool) {
 // canonEvent passes ev through the canonical codec, as canon does posts.
 func (d *decoder) canonEvent(ev *geopulse.ComplianceEvent, what string) (*geopulse.ComplianceEvent, *geopulse.Error) {
 	d.buf = canonical.AppendEventJSON(d.buf[:0], ev)
-	_, out, err := canonical.DecodeMessage(d.buf, canonLimits())
+	_, out, err := canonical.DecodeMessage(d.buf, canonical.ConnectorLimits)
 	if err != nil {
 		return nil, withContext(what, err)
 	}

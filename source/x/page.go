@@ -301,7 +301,7 @@ func (d *decoder) tweet(raw json.RawMessage, inc *includes) (*geopulse.Post, *ge
 	for _, m := range tw.Entities.Mentions {
 		p.Mentions = append(p.Mentions, m.Username)
 	}
-	return d.canon(p, what)
+	return canonical.Normalize(p, canonical.ConnectorLimits, &d.buf, what)
 }
 
 func setAuthor(a *geopulse.Author, u *user) {
@@ -426,22 +426,6 @@ func attach(p *geopulse.Post, tw *tweet, inc *includes) *geopulse.Error {
 		p.Kind = geopulse.KindText
 	}
 	return nil
-}
-
-// canonLimits: the canonical defaults, except that the re-encoded item may
-// be as large as the caption and list limits allow.
-func canonLimits() canonical.Limits { return canonical.Limits{MaxItemBytes: 1 << 20} }
-
-// canon passes p through the canonical codec, which validates and
-// normalises it as it does every post sent to the API; what names the
-// element in an error message.
-func (d *decoder) canon(p *geopulse.Post, what string) (*geopulse.Post, *geopulse.Error) {
-	d.buf = canonical.AppendJSON(d.buf[:0], p)
-	q, err := canonical.DecodePost(d.buf, canonLimits())
-	if err != nil {
-		return nil, withContext(what, err)
-	}
-	return q, nil
 }
 
 func withContext(what string, err error) *geopulse.Error {

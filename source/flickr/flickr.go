@@ -3,7 +3,6 @@ package flickr
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -60,7 +59,7 @@ func readResponse(body []byte) (*response, *geopulse.Error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
-	if e := checkSyntax(body, off); e != nil {
+	if e := source.CheckJSON(body, off); e != nil {
 		return nil, e
 	}
 	var resp response
@@ -200,18 +199,4 @@ func (v scalar) int(field string) (n int64, ok bool, e *geopulse.Error) {
 		return 0, false, geopulse.Reject(geopulse.ReasonInvalidField, "%s must be an integer, not %q", field, clip(s))
 	}
 	return n, true, nil
-}
-
-// checkSyntax reports where b stops being JSON; off is added to the offset
-// so that it counts from the start of the input.
-func checkSyntax(b []byte, off int) *geopulse.Error {
-	if json.Valid(b) {
-		return nil
-	}
-	var se *json.SyntaxError
-	if err := json.Unmarshal(b, new(json.RawMessage)); errors.As(err, &se) {
-		// Offset counts the bytes read, the bad one included.
-		return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON at byte %d: %s", off+max(0, int(se.Offset)-1), se.Error())
-	}
-	return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON")
 }

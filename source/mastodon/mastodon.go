@@ -34,7 +34,7 @@ var Format = source.Format{
 
 // sniff looks for members every Status has near its start.
 func sniff(head []byte) bool {
-	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte(bom)), " \t\r\n[")
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte(source.BOM)), " \t\r\n[")
 	return len(head) > 0 && head[0] == '{' && bytes.Contains(head, []byte(`"uri"`)) &&
 		(bytes.Contains(head, []byte(`"visibility"`)) || bytes.Contains(head, []byte(`"spoiler_text"`)))
 }
@@ -46,17 +46,17 @@ func sniff(head []byte) bool {
 // when an array or a single object is over its limit.
 func Decode(r io.Reader, fn func(source.Item) error) error {
 	d := decoder{fn: fn}
-	lr := newLineReader(r, MaxStatusBytes)
-	if err := lr.skipSpace(); errors.Is(err, io.EOF) {
+	lr := source.NewLineReader(r, MaxStatusBytes)
+	if err := lr.SkipSpace(); errors.Is(err, io.EOF) {
 		return nil
 	} else if err != nil {
 		return fmt.Errorf("read mastodon statuses: %w", err)
 	}
-	off := lr.off
-	if b, _ := lr.br.Peek(1); b[0] == '[' {
-		return d.array(lr.br, off)
+	off := lr.Off
+	if b, _ := lr.BR.Peek(1); b[0] == '[' {
+		return d.array(lr.BR, off)
 	}
-	line, tooLong, err := lr.next()
+	line, tooLong, err := lr.Next()
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read mastodon statuses: %w", err)
 	}
@@ -64,7 +64,7 @@ func Decode(r io.Reader, fn func(source.Item) error) error {
 		// One pretty-printed status.
 		body := bytes.Clone(line)
 		if err == nil {
-			rest, rerr := io.ReadAll(io.LimitReader(lr.br, int64(MaxStatusBytes-len(body)+1)))
+			rest, rerr := io.ReadAll(io.LimitReader(lr.BR, int64(MaxStatusBytes-len(body)+1)))
 			if rerr != nil {
 				return fmt.Errorf("read mastodon statuses: %w", rerr)
 			}
@@ -73,25 +73,25 @@ func Decode(r io.Reader, fn func(source.Item) error) error {
 		if len(body) > MaxStatusBytes {
 			return tooLarge("the status is larger than %d bytes", MaxStatusBytes)
 		}
-		if e := checkSyntax(body, off); e != nil {
+		if e := source.CheckJSON(body, off); e != nil {
 			return e
 		}
 		return d.emit(d.status(body, ""))
 	}
 	for {
 		if tooLong {
-			if err := d.emit(nil, tooLarge("line %d is larger than %d bytes", lr.lineNo, MaxStatusBytes)); err != nil {
+			if err := d.emit(nil, tooLarge("line %d is larger than %d bytes", lr.LineNo, MaxStatusBytes)); err != nil {
 				return err
 			}
-		} else if !isBlank(line) {
-			if err := d.emit(d.status(line, fmt.Sprintf("line %d", lr.lineNo))); err != nil {
+		} else if !source.IsBlank(line) {
+			if err := d.emit(d.status(line, fmt.Sprintf("line %d", lr.LineNo))); err != nil {
 				return err
 			}
 		}
 		if err != nil {
 			return nil // io.EOF
 		}
-		line, tooLong, err = lr.next()
+		line, tooLong, err = lr.Next()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read mastodon statuses: %w", err)
 		}
@@ -108,7 +108,7 @@ func (d *decoder) array(r io.Reader, off int) error {
 	if len(body) > MaxArrayBytes {
 		return tooLarge("the array is larger than %d bytes; send NDJSON, one status per line", MaxArrayBytes)
 	}
-	if e := checkSyntax(body, off); e != nil {
+	if e := source.CheckJSON(body, off); e != nil {
 		return e
 	}
 	var raws []json.RawMessage
@@ -145,20 +145,6 @@ func (d *decoder) emit(p *geopulse.Post, e *geopulse.Error) error {
 
 func tooLarge(format string, args ...any) *geopulse.Error {
 	return &geopulse.Error{Code: geopulse.ETOOLARGE, Reason: geopulse.ReasonTooLarge, Message: fmt.Sprintf(format, args...)}
-}
-
-// checkSyntax reports where b stops being JSON; off is added to the offset
-// so that it counts from the start of the input.
-func checkSyntax(b []byte, off int) *geopulse.Error {
-	if json.Valid(b) {
-		return nil
-	}
-	var se *json.SyntaxError
-	if err := json.Unmarshal(b, new(json.RawMessage)); errors.As(err, &se) {
-		// Offset counts the bytes read, the bad one included.
-		return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON at byte %d: %s", off+max(0, int(se.Offset)-1), se.Error())
-	}
-	return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON")
 }
 
 func prefix(what string, e *geopulse.Error) *geopulse.Error {

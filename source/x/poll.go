@@ -2,6 +2,8 @@ package x
 
 import (
 	"encoding/json"
+
+	"github.com/geopulse/geopulse/source"
 )
 
 type pageMeta struct {
@@ -17,7 +19,7 @@ type pageMeta struct {
 // *geopulse.Error: ReasonMalformedJSON when page is not JSON,
 // ReasonInvalidField when it is not an object with a string next_token.
 func NextToken(page []byte) (string, error) {
-	if e := checkSyntax(page, 0); e != nil {
+	if e := source.CheckJSON(page, 0); e != nil {
 		return "", e
 	}
 	var m pageMeta

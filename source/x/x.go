@@ -31,7 +31,7 @@ var Format = source.Format{
 // compliance event (event_at, or a batch result's redacted_at) near the
 // start of an object; "data" alone is too common to mean X.
 func sniff(head []byte) bool {
-	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte(bom)), " \t\r\n")
+	head = bytes.TrimLeft(bytes.TrimPrefix(head, []byte(source.BOM)), " \t\r\n")
 	if len(head) == 0 || head[0] != '{' {
 		return false
 	}
@@ -51,14 +51,14 @@ func sniff(head []byte) bool {
 // is larger than MaxPageBytes.
 func Decode(r io.Reader, fn func(source.Item) error) error {
 	d := decoder{fn: fn}
-	lr := newLineReader(r, MaxPageBytes)
-	if err := lr.skipSpace(); errors.Is(err, io.EOF) {
+	lr := source.NewLineReader(r, MaxPageBytes)
+	if err := lr.SkipSpace(); errors.Is(err, io.EOF) {
 		return nil // empty input: nothing to do
 	} else if err != nil {
 		return fmt.Errorf("read x payload: %w", err)
 	}
-	off := lr.off
-	line, tooLong, err := lr.next()
+	off := lr.Off
+	line, tooLong, err := lr.Next()
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read x payload: %w", err)
 	}
@@ -67,7 +67,7 @@ func Decode(r io.Reader, fn func(source.Item) error) error {
 		// document.
 		body := bytes.Clone(line)
 		if err == nil {
-			rest, rerr := io.ReadAll(io.LimitReader(lr.br, int64(MaxPageBytes-len(body)+1)))
+			rest, rerr := io.ReadAll(io.LimitReader(lr.BR, int64(MaxPageBytes-len(body)+1)))
 			if rerr != nil {
 				return fmt.Errorf("read x payload: %w", rerr)
 			}
@@ -76,16 +76,16 @@ func Decode(r io.Reader, fn func(source.Item) error) error {
 		if len(body) > MaxPageBytes {
 			return tooLarge("the X payload is larger than %d bytes; send NDJSON, one page per line", MaxPageBytes)
 		}
-		if e := checkSyntax(body, off); e != nil {
+		if e := source.CheckJSON(body, off); e != nil {
 			return e
 		}
 		return d.whole(body)
 	}
 	// A complete value on the first line: NDJSON, unless it is the only
 	// line, which is a compact document and is judged as a whole.
-	first, firstNo := bytes.Clone(line), lr.lineNo
+	first, firstNo := bytes.Clone(line), lr.LineNo
 	if err == nil {
-		err = lr.skipSpace()
+		err = lr.SkipSpace()
 	}
 	if errors.Is(err, io.EOF) {
 		if tooLong {
@@ -99,11 +99,11 @@ func Decode(r io.Reader, fn func(source.Item) error) error {
 		return err
 	}
 	for {
-		line, tooLong, err := lr.next()
+		line, tooLong, err := lr.Next()
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("read x payload: %w", err)
 		}
-		if ferr := d.line(line, tooLong, lr.lineNo); ferr != nil {
+		if ferr := d.line(line, tooLong, lr.LineNo); ferr != nil {
 			return ferr
 		}
 		if err != nil {
@@ -128,10 +128,10 @@ func (d *decoder) line(line []byte, tooLong bool, n int) error {
 	if tooLong {
 		return d.emit(nil, nil, tooLarge("line %d is larger than %d bytes", n, MaxPageBytes))
 	}
-	if isBlank(line) {
+	if source.IsBlank(line) {
 		return nil
 	}
-	e := checkSyntax(line, 0)
+	e := source.CheckJSON(line, 0)
 	if e == nil {
 		var err error
 		if e, err = d.value(line); err != nil {
@@ -143,22 +143,6 @@ func (d *decoder) line(line []byte, tooLong bool, n int) error {
 		return d.emit(nil, nil, e)
 	}
 	return nil
-}
-
-// checkSyntax reports where b stops being JSON; off is added to the offset
-// so that it counts from the start of the input.
-func checkSyntax(b []byte, off int) *geopulse.Error {
-	if json.Valid(b) {
-		return nil
-	}
-	// Unmarshal into a RawMessage only scans: it reports the offset.
-	err := json.Unmarshal(b, new(json.RawMessage))
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		// Offset counts the bytes read, the bad one included.
-		return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON at byte %d: %s", off+max(0, int(se.Offset)-1), se.Error())
-	}
-	return geopulse.Reject(geopulse.ReasonMalformedJSON, "malformed JSON: unexpected end of input")
 }
 
 func tooLarge(format string, args ...any) *geopulse.Error {

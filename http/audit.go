@@ -3,7 +3,6 @@ package http
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/source/canonical"
 )
 
 // auditedRoutes are the requests that leave a line in the workspace's audit
@@ -81,12 +81,12 @@ func (s *Server) auditRequest(r *http.Request, info *requestInfo, pattern string
 	if !ok || s.auditor == nil || status >= 400 || info.workspaceID == 0 {
 		return
 	}
-	detail := `{"status":` + itoa(status) + `}`
+	b := strconv.AppendInt([]byte(`{"status":`), int64(status), 10)
 	if q := r.URL.RawQuery; q != "" && len(q) < 1024 {
 		// The customer's own query (places, times, search text): what was read.
-		b := append([]byte(`{"status":`+itoa(status)+`,"query":`), jsonString(q)...)
-		detail = string(append(b, '}'))
+		b = canonical.AppendJSONString(append(b, `,"query":`...), q)
 	}
+	detail := string(append(b, '}'))
 	s.auditor.record(&geopulse.AuditEntry{
 		WorkspaceID: info.workspaceID, Actor: info.actor, Action: action,
 		Target: truncate(r.URL.Path, geopulse.AuditMaxTarget), Detail: detail,
@@ -170,15 +170,7 @@ func (s *Server) handleAuditVerify(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
-
 func hexString(b []byte) string { return hex.EncodeToString(b) }
-
-// jsonString quotes s as a JSON string.
-func jsonString(s string) []byte {
-	b, _ := json.Marshal(s)
-	return b
-}
 
 // truncate cuts s to at most n bytes on a rune boundary.
 func truncate(s string, n int) string {

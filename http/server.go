@@ -74,7 +74,7 @@ type Server struct {
 	metrics *metrics
 	web     *dashboard
 	auditor *auditor
-	public  publicLimiter
+	public  *buckets // the public privacy endpoints, all callers together
 	keys    *buckets // per API key hash
 	logins  *buckets // failed dashboard sign-ins per client address
 }
@@ -177,6 +177,7 @@ func (s *Server) build() {
 		s.keys = newBuckets(rate, 2*rate)
 	}
 	s.logins = newBuckets(1/loginEvery.Seconds(), loginBurst)
+	s.public = newBuckets(publicRate, publicBurst)
 
 	mux := http.NewServeMux()
 	patterns := make(map[string]bool)

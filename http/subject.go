@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/geopulse/geopulse"
 )
@@ -91,41 +89,20 @@ func (s *Server) handleSubject(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// publicLimiter bounds the public privacy endpoints: they need no
-// credentials, and "is this handle known" must not become a bulk oracle.
-type publicLimiter struct {
-	mu     sync.Mutex
-	tokens float64
-	last   time.Time
-}
-
+// The public privacy endpoints need no credentials, so one bucket bounds
+// them for all callers together: "is this handle known" must not become a
+// bulk oracle.
 const (
-	publicRate  = 1.0 // requests per second, sustained, for everyone together
+	publicRate  = 1.0 // requests per second, sustained
 	publicBurst = 20.0
 )
-
-func (l *publicLimiter) allow(now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.last.IsZero() {
-		l.tokens = publicBurst
-	} else {
-		l.tokens = min(publicBurst, l.tokens+now.Sub(l.last).Seconds()*publicRate)
-	}
-	l.last = now
-	if l.tokens < 1 {
-		return false
-	}
-	l.tokens--
-	return true
-}
 
 func (s *Server) publicAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if s.Subjects == nil {
 		s.Error(w, r, geopulse.Errorf(geopulse.ENOTFOUND, "The privacy page is not available in this deployment."))
 		return false
 	}
-	if !s.public.allow(s.now()) {
+	if ok, _ := s.public.take("", s.now()); !ok {
 		s.Error(w, r, geopulse.Errorf(geopulse.ETOOMANY, "Too many requests; retry in a minute."))
 		return false
 	}

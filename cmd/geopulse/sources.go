@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -166,7 +167,7 @@ func (s SourcesConfig) hooks() (map[string]http.Hook, *http.InstagramHook, error
 	for _, h := range s.Hooks {
 		sec, err := secret(h.Secret, h.SecretFile, "sources.hooks."+h.Name+".secret")
 		errs = append(errs, err)
-		f, err := formats.Lookup(cmpOr(h.Format, formats.Canonical.Name), formats.Options{})
+		f, err := formats.Lookup(cmp.Or(h.Format, formats.Canonical.Name), formats.Options{})
 		errs = append(errs, err)
 		hooks[h.Name] = http.Hook{Secret: sec, Format: f}
 	}
@@ -179,13 +180,6 @@ func (s SourcesConfig) hooks() (map[string]http.Hook, *http.InstagramHook, error
 		ig = &http.InstagramHook{AppSecret: app, VerifyToken: verify}
 	}
 	return hooks, ig, errors.Join(errs...)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // intakeSink hands a poller's items to intake: posts to the Ingester,

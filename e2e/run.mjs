@@ -354,7 +354,9 @@ const tests = [
     await page.locator('#hashtags svg text').first().waitFor();
     await page.locator('#leaderboard table tbody tr').first().waitFor();
     await page.locator('#authors table tbody tr').first().waitFor();
-    assert.ok(await page.locator('#heat-map .leaflet-interactive').count() > 10, 'no heat layer');
+    // The per-place counts behind the heat layer follow the tables: wait
+    // for more than ten markers rather than count them at once.
+    await page.locator('#heat-map .leaflet-interactive').nth(10).waitFor();
     const posts = Number((await page.locator('.kpi .value').first().innerText()).replace(/,/g, ''));
     assert.ok(posts > 0, 'no posts counted');
     await page.click('#range [data-range="30d"]');

@@ -33,8 +33,14 @@ type Analytics struct {
 	TopAuthors  []AuthorCount
 	HourOfWeek  [7][24]int64
 	Places      []PlaceCount
-	Posts       int64
-	Authors     int64
+	// What the posts show and say (labels of every origin).
+	TopLabels        []TermCount // object labels
+	TopBrands        []TermCount
+	TopInterests     []TermCount
+	InterestsByPlace []PlaceTermCount // top interests of each place (Limit per place)
+	InterestsByHour  []HourTermCount  // posts per interest and UTC hour of day
+	Posts            int64
+	Authors          int64
 }
 
 // VolumeBucket counts posts of one kind in one time bucket.
@@ -46,6 +52,20 @@ type VolumeBucket struct {
 
 // TermCount counts posts carrying a term (a hashtag, later a label or brand).
 type TermCount struct {
+	Term  string
+	Posts int64
+}
+
+// PlaceTermCount counts a place's posts carrying a term.
+type PlaceTermCount struct {
+	PlaceID int64
+	Term    string
+	Posts   int64
+}
+
+// HourTermCount counts the posts carrying a term in one UTC hour of the day.
+type HourTermCount struct {
+	Hour  int // 0..23
 	Term  string
 	Posts int64
 }

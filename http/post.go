@@ -248,8 +248,28 @@ type postJSON struct {
 	ExpiresAt  *time.Time   `json:"expires_at"`
 	Expired    bool         `json:"expired"`
 	Language   string       `json:"language"`
+	Sentiment  float32      `json:"sentiment"` // -1 (negative) … 1 (positive)
+	Labels     []labelJSON  `json:"labels"`
 	PlaceIDs   []int64      `json:"place_ids"` // the store restricts them to the workspace's places
 	Author     authorJSON   `json:"author"`
+}
+
+// labelJSON is one thing a post shows or says, with what produced it.
+type labelJSON struct {
+	Kind    string  `json:"kind"` // object, text, brand, interest
+	Name    string  `json:"name"`
+	Score   float32 `json:"score"`
+	Origin  string  `json:"origin"` // text (caption, tags, place) or image
+	Model   string  `json:"model"`
+	Version string  `json:"version"`
+}
+
+func newLabelsJSON(labels []geopulse.Label) []labelJSON {
+	out := make([]labelJSON, len(labels))
+	for i, l := range labels {
+		out[i] = labelJSON{Kind: string(l.Kind), Name: l.Name, Score: l.Score, Origin: string(l.Origin), Model: l.Model, Version: l.Version}
+	}
+	return out
 }
 
 type locationJSON struct {
@@ -291,6 +311,8 @@ func newPostJSON(p *geopulse.Post) postJSON {
 		ExpiresAt:  utcPtr(p.ExpiresAt),
 		Expired:    p.Expired,
 		Language:   p.Language,
+		Sentiment:  p.Sentiment,
+		Labels:     newLabelsJSON(p.Labels),
 		PlaceIDs:   orEmpty(p.PlaceIDs),
 		Author:     newAuthorJSON(&p.Author),
 	}

@@ -18,9 +18,9 @@ import (
 // an operator's business, never a workspace's.
 type DeadLetter struct {
 	Seq        uint64    // sequence in DEADLETTERS: the handle for redrive and delete
-	Reason     string    // ReasonUndecodable or ReasonStoreFailed
+	Reason     string    // ReasonUndecodable, ReasonStoreFailed or ReasonVisionFailed
 	Error      string    // the last error
-	Subject    string    // the original subject in POSTS
+	Subject    string    // the original subject in POSTS or VISION
 	StreamSeq  uint64    // the original sequence in POSTS
 	Deliveries uint64    // deliveries before giving up
 	ReceivedAt time.Time // when POSTS stored the original
@@ -92,8 +92,8 @@ func (s *Stream) Redrive(ctx context.Context, seqs []uint64) (int, error) {
 			return n, fmt.Errorf("read dead letter %d: %w", seq, err)
 		}
 		d := newDeadLetter(raw)
-		if !strings.HasPrefix(d.Subject, subjectPosts) {
-			return n, geopulse.Errorf(geopulse.EINVALID, "Dead letter %d has no original subject in %s.", seq, StreamPosts)
+		if !strings.HasPrefix(d.Subject, subjectPosts) && !strings.HasPrefix(d.Subject, subjectVision) {
+			return n, geopulse.Errorf(geopulse.EINVALID, "Dead letter %d has no original subject in %s or %s.", seq, StreamPosts, StreamVision)
 		}
 		if _, err := s.js.PublishMsg(ctx, &natsgo.Msg{Subject: d.Subject, Data: d.Data}); err != nil {
 			return n, fmt.Errorf("republish dead letter %d: %w", seq, err)

@@ -56,6 +56,7 @@ type workerMetrics struct {
 	redeliveries prometheus.Counter
 	deadLetters  *prometheus.CounterVec
 	fetchErrors  prometheus.Counter
+	visionLost   prometheus.Counter
 }
 
 func newWorkerMetrics(reg prometheus.Registerer) *workerMetrics {
@@ -81,8 +82,13 @@ func newWorkerMetrics(reg prometheus.Registerer) *workerMetrics {
 			Name: "geopulse_worker_fetch_errors_total",
 			Help: "Failed fetches from the workers' consumer (leader changes, disconnects).",
 		}),
+		visionLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geopulse_vision_jobs_lost_total",
+			Help: "Stored posts with media whose vision job could not be queued (a replay with vision queues them again).",
+		}),
 	}
 	if reg != nil {
+		m.visionLost = register(reg, m.visionLost)
 		m.messages = register(reg, m.messages)
 		m.batch = register(reg, m.batch)
 		m.redeliveries = register(reg, m.redeliveries)
@@ -114,6 +120,7 @@ type statsCollector struct {
 	s                                      *Stream
 	up, msgs, bytes, maxBytes, pending     *prometheus.Desc
 	ackPending, redelivered, dead, replica *prometheus.Desc
+	visionLag                              *prometheus.Desc
 }
 
 // Collector returns a Prometheus collector of the stream's depth, the
@@ -131,11 +138,12 @@ func (s *Stream) Collector() prometheus.Collector {
 		redelivered: d("geopulse_consumer_redelivered", "Posts delivered more than once and not yet acknowledged."),
 		dead:        d("geopulse_dead_letters", "Messages in DEADLETTERS."),
 		replica:     d("geopulse_stream_replicas", "Configured replicas of POSTS."),
+		visionLag:   d("geopulse_vision_lag", "Vision jobs queued or in progress (stored posts with media not yet labelled)."),
 	}
 }
 
 func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.msgs, c.bytes, c.maxBytes, c.pending, c.ackPending, c.redelivered, c.dead, c.replica} {
+	for _, d := range []*prometheus.Desc{c.up, c.msgs, c.bytes, c.maxBytes, c.pending, c.ackPending, c.redelivered, c.dead, c.replica, c.visionLag} {
 		ch <- d
 	}
 }
@@ -158,4 +166,5 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	g(c.redelivered, float64(st.Redelivered))
 	g(c.dead, float64(st.DeadLetters))
 	g(c.replica, float64(st.Replicas))
+	g(c.visionLag, float64(st.VisionLag))
 }

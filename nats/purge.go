@@ -28,7 +28,7 @@ type PurgeRequest struct {
 
 // PurgeProgress is how far a purge got in one stream.
 type PurgeProgress struct {
-	Stream  string // StreamPosts or StreamDeadLetters
+	Stream  string // StreamPosts, StreamVision or StreamDeadLetters
 	Pass    int    // 1; 2 when the streams are read again for learned accounts
 	Scanned int    // messages read so far in Stream
 	Removed int    // of them, deleted
@@ -39,6 +39,7 @@ type PurgeProgress struct {
 // PurgeResult counts what a purge removed.
 type PurgeResult struct {
 	Posts       int // messages deleted from POSTS (posts and events)
+	Vision      int // jobs deleted from VISION
 	DeadLetters int // messages deleted from DEADLETTERS
 	Scanned     int // messages read in both streams
 }
@@ -47,10 +48,10 @@ type PurgeResult struct {
 const purgeBatch = 1000
 
 // PurgeAuthor removes the posts and compliance events of an account from
-// POSTS and from DEADLETTERS (see Purge). It is what an erasure calls.
+// POSTS, VISION (counted with POSTS) and DEADLETTERS (see Purge). It is what an erasure calls.
 func (s *Stream) PurgeAuthor(ctx context.Context, source, authorSourceID string, handleKey int64) (posts, deadLetters int, err error) {
 	res, err := s.Purge(ctx, PurgeRequest{Source: source, AuthorSourceID: authorSourceID, HandleKey: handleKey})
-	return res.Posts, res.DeadLetters, err
+	return res.Posts + res.Vision, res.DeadLetters, err
 }
 
 // Purge deletes, with SecureDeleteMsg (the message's bytes are overwritten
@@ -60,6 +61,8 @@ func (s *Stream) PurgeAuthor(ctx context.Context, source, authorSourceID string,
 //   - in POSTS, the messages on the source's subject whose canonical body is
 //     a post of that account (its author id, or its handle's key) or a
 //     compliance event about that account;
+//   - in VISION, the labelling jobs (the same canonical bodies) of those
+//     posts;
 //   - in DEADLETTERS, whatever the subject, the dead letters whose original
 //     body is such a message. A body that does not decode (why it is a dead
 //     letter, often) still matches when one of its JSON strings is the
@@ -102,6 +105,11 @@ func (s *Stream) Purge(ctx context.Context, req PurgeRequest) (PurgeResult, erro
 		m.learnedLate, m.scanned = false, false
 		n, scanned, err := s.purgeStream(ctx, StreamPosts, subject(req.Source), m)
 		res.Posts, res.Scanned = res.Posts+n, res.Scanned+scanned
+		if err != nil {
+			return res, err
+		}
+		n, scanned, err = s.purgeStream(ctx, StreamVision, subjectVision+subject(req.Source)[len(subjectPosts):], m)
+		res.Vision, res.Scanned = res.Vision+n, res.Scanned+scanned
 		if err != nil {
 			return res, err
 		}

@@ -211,7 +211,7 @@ func (s *Stream) setup(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("set up consumer %s: %w", ConsumerWorkers, err)
 	}
-	return nil
+	return s.setupVision(ctx)
 }
 
 // retryUnavailable retries f while JetStream is not yet available (a fresh
@@ -289,6 +289,7 @@ type Stats struct {
 	Pending, AckPending int64 // of the workers' consumer
 	Redelivered         int64 // messages delivered more than once and not yet acked
 	DeadLetters         uint64
+	VisionLag           int64     // jobs in VISION not yet finished
 	FirstTime, LastTime time.Time // of POSTS: the replay window actually held
 	Leader              string    // of POSTS, in a cluster
 	Replicas            int
@@ -319,6 +320,12 @@ func (s *Stream) Stats(ctx context.Context) (Stats, error) {
 		return st, fmt.Errorf("stream %s: %w", StreamDeadLetters, err)
 	}
 	st.DeadLetters = dead.CachedInfo().State.Msgs
+	vc, err := s.js.Consumer(ctx, StreamVision, ConsumerVision)
+	if err != nil {
+		return st, fmt.Errorf("consumer %s: %w", ConsumerVision, err)
+	}
+	vi := vc.CachedInfo()
+	st.VisionLag = int64(vi.NumPending) + int64(vi.NumAckPending)
 	return st, nil
 }
 

@@ -39,8 +39,11 @@ type WorkerOptions struct {
 	// Backoff is the redelivery delay after the first failure, doubling
 	// with each delivery up to MaxBackoff; defaults 1 s and 30 s.
 	Backoff, MaxBackoff time.Duration
-	Logger              *slog.Logger          // nil: discard
-	Registerer          prometheus.Registerer // nil: metrics kept but not exported
+	// Vision queues every stored post with media inside a place for the
+	// vision workers (VISION). Off when no vision worker runs anywhere.
+	Vision     bool
+	Logger     *slog.Logger          // nil: discard
+	Registerer prometheus.Registerer // nil: metrics kept but not exported
 }
 
 // Worker takes posts from the workers' durable consumer, runs them through
@@ -283,6 +286,16 @@ func (w *Worker) store(ctx context.Context, items []item, redecode bool) {
 		return
 	}
 	var stored, rejected int
+	if w.opts.Vision {
+		// Before the acks: a crash in between redelivers the posts, which
+		// queues their jobs again (deduplicated by the stream).
+		for i := range posts {
+			if errs[i] != nil {
+				posts[i] = nil
+			}
+		}
+		w.stream.publishVision(ctx, posts, w.m.visionLost)
+	}
 	for i, it := range items {
 		switch e := errs[i]; {
 		case e == nil:
@@ -327,36 +340,49 @@ func (w *Worker) retry(ctx context.Context, it item, cause error) {
 }
 
 // deadLetter copies a message to DEADLETTERS with its error, then
-// terminates it in POSTS. If the copy fails the message is nak'd and tried
-// again later: it is never dropped. The dead letter's Nats-Msg-Id is the
-// original sequence, so a worker dying between the two steps cannot make
-// two dead letters of one message.
+// terminates it where it was.
 func (w *Worker) deadLetter(ctx context.Context, it item, reason string, cause error) {
+	if w.stream.deadLetter(ctx, it, reason, cause, w.opts.Backoff) {
+		w.m.messages.WithLabelValues("dead").Inc()
+		w.m.deadLetters.WithLabelValues(reason).Inc()
+	}
+}
+
+// deadLetter copies a message to DEADLETTERS with its error, then
+// terminates it in its stream, and reports whether it did. If the copy
+// fails the message is nak'd (with backoff) and tried again later: it is
+// never dropped. The dead letter's Nats-Msg-Id is the original stream and
+// sequence, so a worker dying between the two steps cannot make two dead
+// letters of one message.
+func (s *Stream) deadLetter(ctx context.Context, it item, reason string, cause error, backoff time.Duration) bool {
 	seq := strconv.FormatUint(it.meta.Sequence.Stream, 10)
+	id := "dead-" + seq
+	if it.meta.Stream != StreamPosts {
+		id = "dead-" + it.meta.Stream + "-" + seq
+	}
 	msg := &natsgo.Msg{Subject: subjectDead + reason, Data: it.msg.Data(), Header: natsgo.Header{}}
-	msg.Header.Set(jetstream.MsgIDHeader, "dead-"+seq)
+	msg.Header.Set(jetstream.MsgIDHeader, id)
 	msg.Header.Set(HeaderReason, reason)
 	msg.Header.Set(HeaderError, errorText(cause))
 	msg.Header.Set(HeaderSubject, it.msg.Subject())
 	msg.Header.Set(HeaderSequence, seq)
 	msg.Header.Set(HeaderDeliveries, strconv.FormatUint(it.meta.NumDelivered, 10))
 	msg.Header.Set(HeaderReceived, it.meta.Timestamp.UTC().Format(time.RFC3339Nano))
-	pctx, cancel := context.WithTimeout(ctx, w.stream.cfg.PublishTimeout)
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
 	defer cancel()
-	if _, err := w.stream.js.PublishMsg(pctx, msg); err != nil {
-		w.logger.Error("worker dead letter", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
-		if err := it.msg.NakWithDelay(w.opts.Backoff); err != nil {
-			w.logger.Warn("worker nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+	if _, err := s.js.PublishMsg(pctx, msg); err != nil {
+		s.logger.Error("dead letter", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+		if err := it.msg.NakWithDelay(backoff); err != nil {
+			s.logger.Warn("nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
 		}
-		return
+		return false
 	}
 	if err := it.msg.TermWithReason(reason); err != nil {
-		w.logger.Warn("worker term", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+		s.logger.Warn("term", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
 	}
-	w.m.messages.WithLabelValues("dead").Inc()
-	w.m.deadLetters.WithLabelValues(reason).Inc()
-	w.logger.Warn("worker dead-lettered a message", slog.Uint64(keySeq, it.meta.Sequence.Stream),
+	s.logger.Warn("dead-lettered a message", slog.String("stream", it.meta.Stream), slog.Uint64(keySeq, it.meta.Sequence.Stream),
 		slog.String(keyReason, reason), slog.Uint64(keyDeliveries, it.meta.NumDelivered), slog.Any(keyError, cause))
+	return true
 }
 
 // errorText is the error as the dead letter keeps it: the user-facing

@@ -1,0 +1,363 @@
+package nats
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/source/canonical"
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Vision runs behind the pipeline, not beside it: a pipeline worker that
+// has stored a post with media inside some place publishes it to VISION,
+// and vision workers label it from there. So vision never sees a post the
+// gate refused or the store does not hold, never spends CPU on posts no
+// workspace looks at, and, however far behind it falls, never slows intake
+// or the pipeline: VISION drops its oldest jobs when full.
+const (
+	// StreamVision holds the labelling jobs: stored posts with media.
+	// Finished jobs stay until MaxAge or the byte limit, like POSTS.
+	StreamVision = "VISION"
+	// ConsumerVision is the durable pull consumer all vision workers share.
+	ConsumerVision = "vision"
+
+	subjectVision = "geopulse.vision."
+)
+
+// ReasonVisionFailed is the dead-letter reason of a job that kept failing
+// (media unreachable, inference errors).
+const ReasonVisionFailed = "vision_failed"
+
+// visionMaxBytes bounds VISION; beyond it the oldest jobs go.
+const visionMaxBytes = 1 << 30
+
+func (s *Stream) setupVision(ctx context.Context) error {
+	sc := jetstream.StreamConfig{
+		Name:        StreamVision,
+		Description: "Stored posts with media, waiting for the vision workers.",
+		Subjects:    []string{subjectVision + ">"},
+		// Limits, not work-queue, retention: a purge (erasure) reads the
+		// stream with its own ordered consumer, which a work queue forbids.
+		Retention:  jetstream.LimitsPolicy,
+		Storage:    jetstream.FileStorage,
+		MaxAge:     s.cfg.MaxAge,
+		MaxBytes:   visionMaxBytes,
+		Discard:    jetstream.DiscardOld,
+		Duplicates: s.cfg.Duplicates,
+		Replicas:   s.cfg.Replicas,
+		MaxMsgSize: MaxMessageBytes,
+	}
+	if err := retryUnavailable(ctx, func(ctx context.Context) error {
+		_, err := s.js.CreateOrUpdateStream(ctx, sc)
+		return err
+	}); err != nil {
+		return fmt.Errorf("set up stream %s: %w", StreamVision, err)
+	}
+	cc := jetstream.ConsumerConfig{
+		Durable:       ConsumerVision,
+		Description:   "geopulse vision workers: media → labels, shared by all worker processes.",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		// A job fetches media and runs two models: give it time.
+		AckWait:       2 * time.Minute,
+		MaxDeliver:    -1,
+		MaxAckPending: 1024,
+		MaxWaiting:    512,
+	}
+	if err := retryUnavailable(ctx, func(ctx context.Context) error {
+		_, err := s.js.CreateOrUpdateConsumer(ctx, StreamVision, cc)
+		return err
+	}); err != nil {
+		return fmt.Errorf("set up consumer %s: %w", ConsumerVision, err)
+	}
+	return nil
+}
+
+// wantsVision reports whether a stored post is worth labelling: it has
+// media that still exists at the source and lies in some place.
+func wantsVision(p *geopulse.Post, now time.Time) bool {
+	return len(p.MediaURLs) > 0 && len(p.PlaceIDs) > 0 && !p.Expired &&
+		(p.ExpiresAt == nil || p.ExpiresAt.After(now))
+}
+
+// publishVision queues the posts worth labelling and waits for the stream
+// to take them. A job that cannot be queued is counted and logged, not
+// retried: the post is stored, and a replay with vision queues it again.
+func (s *Stream) publishVision(ctx context.Context, posts []*geopulse.Post, lost prometheus.Counter) {
+	now := time.Now()
+	var futures []jetstream.PubAckFuture
+	var buf bytes.Buffer
+	for _, p := range posts {
+		if p == nil || !wantsVision(p, now) {
+			continue
+		}
+		buf.Reset()
+		if err := canonical.Encode(&buf, p); err != nil {
+			lost.Inc()
+			continue
+		}
+		body := bytes.Clone(buf.Bytes())
+		msg := &natsgo.Msg{Subject: subjectVision + subject(p.Source)[len(subjectPosts):], Data: body, Header: natsgo.Header{}}
+		msg.Header.Set(jetstream.MsgIDHeader, "vision-"+MsgID(body))
+		f, err := s.js.PublishMsgAsync(msg)
+		if err != nil {
+			lost.Inc()
+			continue
+		}
+		futures = append(futures, f)
+	}
+	if len(futures) == 0 {
+		return
+	}
+	timeout := time.NewTimer(s.cfg.PublishTimeout)
+	defer timeout.Stop()
+	failed := 0
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case <-f.Err():
+			failed++
+		case <-timeout.C:
+			failed++
+		case <-ctx.Done():
+			failed++
+		}
+	}
+	if failed > 0 {
+		lost.Add(float64(failed))
+		s.logger.Warn("vision jobs not queued", slog.Int(keyPosts, failed))
+	}
+}
+
+// MediaLabeller labels a post's media. An error that is a *geopulse.Error
+// (other than EINTERNAL) is final for the post — media refused by the fetch
+// rules, not an image, too large — and the job ends without labels; any
+// other error (timeouts, 5xx, an inference failure) is retried with backoff
+// and dead-lettered after MaxDeliver deliveries.
+type MediaLabeller interface {
+	LabelMedia(ctx context.Context, post *geopulse.Post) ([]geopulse.Label, error)
+}
+
+// VisionOptions configure a VisionWorker. Zero values are defaults.
+type VisionOptions struct {
+	Labeller MediaLabeller       // required
+	Store    geopulse.LabelStore // required
+	// Concurrency is how many jobs run at once; default 1. Each job uses
+	// the labeller's own threads: on two cores, one job with two
+	// intra-op threads or two jobs with one thread each.
+	Concurrency int
+	// MaxDeliver is how many deliveries a failing job gets; default 5.
+	MaxDeliver int
+	// Backoff is the redelivery delay after the first failure, doubling up
+	// to MaxBackoff; defaults 5 s and 5 min.
+	Backoff, MaxBackoff time.Duration
+	Now                 func() time.Time      // default time.Now
+	Logger              *slog.Logger          // nil: discard
+	Registerer          prometheus.Registerer // nil: metrics kept but not exported
+}
+
+// VisionWorker takes jobs from VISION, labels the media and replaces the
+// post's image labels in the store.
+type VisionWorker struct {
+	stream *Stream
+	opts   VisionOptions
+	logger *slog.Logger
+	m      *visionMetrics
+}
+
+// NewVisionWorker returns a VisionWorker on s.
+func NewVisionWorker(s *Stream, opts VisionOptions) *VisionWorker {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 1
+	}
+	if opts.MaxDeliver <= 0 {
+		opts.MaxDeliver = 5
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 5 * time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 5 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &VisionWorker{stream: s, opts: opts, logger: logger, m: newVisionMetrics(opts.Registerer)}
+}
+
+// Run labels jobs until ctx ends, finishing the jobs in hand.
+func (w *VisionWorker) Run(ctx context.Context) error {
+	if w.opts.Labeller == nil || w.opts.Store == nil {
+		return errors.New("vision worker: Labeller and Store are required")
+	}
+	var cons jetstream.Consumer
+	err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
+		cons, err = w.stream.js.Consumer(ctx, StreamVision, ConsumerVision)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("vision worker: consumer %s: %w", ConsumerVision, err)
+	}
+	var wg sync.WaitGroup
+	for range w.opts.Concurrency {
+		wg.Go(func() { w.loop(ctx, cons) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (w *VisionWorker) loop(ctx context.Context, cons jetstream.Consumer) {
+	pause := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		// One job at a time per loop: a job takes tens of milliseconds, so
+		// batching saves nothing and would hold jobs other loops could run.
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
+		if err == nil {
+			for msg := range batch.Messages() {
+				w.handle(context.WithoutCancel(ctx), msg)
+			}
+			err = batch.Error()
+		}
+		if err != nil && !errors.Is(err, natsgo.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+			w.logger.Debug("vision fetch", slog.Any(keyError, err))
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, 2*time.Second)
+			continue
+		}
+		pause = 50 * time.Millisecond
+	}
+}
+
+func (w *VisionWorker) handle(ctx context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		w.logger.Error("vision message without metadata", slog.Any(keyError, err))
+		return
+	}
+	it := item{msg: msg, meta: meta}
+	post, _, err := canonical.DecodeMessage(msg.Data(), decodeLimits)
+	if err != nil || post == nil {
+		w.finish(it, "undecodable")
+		return
+	}
+	now := w.opts.Now()
+	if post.ExpiresAt != nil && !post.ExpiresAt.After(now) {
+		// A story past its expiry: its media is gone and must stay unseen.
+		w.finish(it, "expired")
+		return
+	}
+	start := time.Now()
+	labels, err := w.label(ctx, post)
+	w.m.seconds.Observe(time.Since(start).Seconds())
+	w.m.lag.Observe(now.Sub(meta.Timestamp).Seconds())
+	switch code := geopulse.ErrorCode(err); {
+	case err == nil:
+	case code != geopulse.EINTERNAL:
+		w.logger.Debug("vision refused media", slog.Int64("post", post.ID), slog.Any(keyError, err))
+		w.finish(it, "refused")
+		return
+	default:
+		w.retry(ctx, it, err)
+		return
+	}
+	err = w.opts.Store.ReplaceLabels(ctx, post.ID, geopulse.OriginImage, labels, w.opts.Now())
+	switch {
+	case geopulse.ErrorCode(err) == geopulse.ENOTFOUND:
+		// Deleted, erased or expired meanwhile: nothing to label.
+		w.finish(it, "gone")
+	case err != nil:
+		w.retry(ctx, it, err)
+	default:
+		w.m.labels.Add(float64(len(labels)))
+		w.finish(it, "labelled")
+	}
+}
+
+// label runs the labeller, turning a panic that escaped it into a failed
+// job instead of a dead worker.
+func (w *VisionWorker) label(ctx context.Context, post *geopulse.Post) (labels []geopulse.Label, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("labeller panicked: %v", r)
+		}
+	}()
+	return w.opts.Labeller.LabelMedia(ctx, post)
+}
+
+func (w *VisionWorker) finish(it item, result string) {
+	if err := it.msg.Ack(); err != nil {
+		w.logger.Warn("vision ack", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+	}
+	w.m.jobs.WithLabelValues(result).Inc()
+}
+
+func (w *VisionWorker) retry(ctx context.Context, it item, cause error) {
+	n := it.meta.NumDelivered
+	if n >= uint64(w.opts.MaxDeliver) {
+		if w.stream.deadLetter(ctx, it, ReasonVisionFailed, cause, w.opts.Backoff) {
+			w.m.jobs.WithLabelValues("dead").Inc()
+		}
+		return
+	}
+	w.logger.Warn("vision job failed; will retry", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, cause))
+	delay := min(w.opts.Backoff<<min(n-1, 16), w.opts.MaxBackoff)
+	if err := it.msg.NakWithDelay(delay); err != nil {
+		w.logger.Warn("vision nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+	}
+	w.m.jobs.WithLabelValues("retried").Inc()
+}
+
+type visionMetrics struct {
+	jobs    *prometheus.CounterVec
+	labels  prometheus.Counter
+	seconds prometheus.Histogram
+	lag     prometheus.Histogram
+}
+
+func newVisionMetrics(reg prometheus.Registerer) *visionMetrics {
+	m := &visionMetrics{
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "geopulse_vision_jobs_total",
+			Help: "Vision jobs by result: labelled, refused (media refused or undecodable; final), gone (post no longer stored), expired (story past expiry), retried, dead (dead-lettered), undecodable.",
+		}, []string{"result"}),
+		labels: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geopulse_vision_labels_total",
+			Help: "Image labels stored.",
+		}),
+		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "geopulse_vision_job_seconds",
+			Help:    "Time to label one post: fetch, decode, detect, OCR.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "geopulse_vision_lag_seconds",
+			Help:    "Time from a job entering VISION to a vision worker starting it.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 3, 12),
+		}),
+	}
+	if reg != nil {
+		m.jobs = register(reg, m.jobs)
+		m.labels = register(reg, m.labels)
+		m.seconds = register(reg, m.seconds)
+		m.lag = register(reg, m.lag)
+	}
+	return m
+}

@@ -39,7 +39,7 @@ fuzz:
 		$(GO) test ./source/$$p -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done
 	for f in FuzzDecodeV1 FuzzDecodeGraph FuzzDecodeWebhook; do \
 		$(GO) test ./source/instagram -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
-	$(GO) test ./vision/fetch -run '^$$$$' -fuzz '^FuzzImage$$$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./vision/fetch -run '^$$' -fuzz '^FuzzImage$$' -fuzztime $(FUZZTIME)
 	for f in FuzzFlickrPage FuzzGraphPage FuzzXPage FuzzHeaders; do \
 		$(GO) test ./source/poll -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 

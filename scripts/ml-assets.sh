@@ -63,4 +63,12 @@ for pin in "${PINS[@]}"; do
 	esac
 done
 
+# NanoDet ships as a TF.js graph model; ONNX Runtime needs it converted.
+# Rebuilt only when missing or older than the model it comes from.
+nanodet="$DEST/nanodet/nanodet"
+if [ ! -f "$nanodet.onnx" ] || [ "$nanodet.json" -nt "$nanodet.onnx" ] || [ "$nanodet.bin" -nt "$nanodet.onnx" ]; then
+	echo "ml-assets: converting $nanodet.json to ONNX" >&2
+	go run ./cmd/tfjs2onnx -o "$nanodet.onnx" "$nanodet.json"
+fi
+
 echo "ml-assets: ready in $DEST"

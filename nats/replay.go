@@ -23,17 +23,23 @@ type ReplayOptions struct {
 	Batch int
 	// Progress, when set, is called after every batch.
 	Progress func(ReplayProgress)
+	// Vision queues the stored posts with media in a place for the vision
+	// workers again: a replay after a better model relabels the pictures.
+	Vision bool
 }
 
 // ReplayProgress counts what a replay has done so far.
 type ReplayProgress struct {
-	Messages    int       // read from POSTS
-	Stored      int       // accepted by the pipeline
-	Rejected    int       // refused by the gate or the store (final)
-	Undecodable int       // skipped: their dead letters are in DEADLETTERS
-	Seq         uint64    // last stream sequence read
-	LastSeq     uint64    // the stream's last sequence when replay began
-	At          time.Time // stream time of the last message read
+	Messages    int // read from POSTS
+	Stored      int // accepted by the pipeline
+	Rejected    int // refused by the gate or the store (final)
+	Undecodable int // skipped: their dead letters are in DEADLETTERS
+	// With Vision: jobs queued for the vision workers, and jobs the
+	// stream did not take.
+	VisionQueued, VisionLost int
+	Seq                      uint64    // last stream sequence read
+	LastSeq                  uint64    // the stream's last sequence when replay began
+	At                       time.Time // stream time of the last message read
 }
 
 // Replay reads POSTS from opts.Since, through an ordered ephemeral
@@ -77,12 +83,17 @@ func (s *Stream) Replay(ctx context.Context, opts ReplayOptions) (ReplayProgress
 		if err != nil {
 			return fmt.Errorf("replay: ingest: %w", err)
 		}
-		for _, err := range errs {
+		for i, err := range errs {
 			if err == nil {
 				pr.Stored++
 			} else {
 				pr.Rejected++
+				batch[i] = nil
 			}
+		}
+		if opts.Vision {
+			queued, lost := s.publishVision(ctx, batch)
+			pr.VisionQueued, pr.VisionLost = pr.VisionQueued+queued, pr.VisionLost+lost
 		}
 		batch = batch[:0:0] // the pipeline may keep the posts
 		if opts.Progress != nil {

@@ -88,10 +88,11 @@ func wantsVision(p *geopulse.Post, now time.Time) bool {
 		(p.ExpiresAt == nil || p.ExpiresAt.After(now))
 }
 
-// publishVision queues the posts worth labelling and waits for the stream
-// to take them. A job that cannot be queued is counted and logged, not
-// retried: the post is stored, and a replay with vision queues it again.
-func (s *Stream) publishVision(ctx context.Context, posts []*geopulse.Post, lost prometheus.Counter) {
+// publishVision queues the posts worth labelling (nil entries are skipped),
+// waits for the stream to take them and returns how many it queued and how
+// many it could not. A lost job is logged, not retried: the post is stored,
+// and a replay with vision queues it again.
+func (s *Stream) publishVision(ctx context.Context, posts []*geopulse.Post) (queued, lost int) {
 	now := time.Now()
 	var futures []jetstream.PubAckFuture
 	var buf bytes.Buffer
@@ -101,7 +102,7 @@ func (s *Stream) publishVision(ctx context.Context, posts []*geopulse.Post, lost
 		}
 		buf.Reset()
 		if err := canonical.Encode(&buf, p); err != nil {
-			lost.Inc()
+			lost++
 			continue
 		}
 		body := bytes.Clone(buf.Bytes())
@@ -109,13 +110,13 @@ func (s *Stream) publishVision(ctx context.Context, posts []*geopulse.Post, lost
 		msg.Header.Set(jetstream.MsgIDHeader, "vision-"+MsgID(body))
 		f, err := s.js.PublishMsgAsync(msg)
 		if err != nil {
-			lost.Inc()
+			lost++
 			continue
 		}
 		futures = append(futures, f)
 	}
 	if len(futures) == 0 {
-		return
+		return 0, lost
 	}
 	timeout := time.NewTimer(s.cfg.PublishTimeout)
 	defer timeout.Stop()
@@ -131,10 +132,10 @@ func (s *Stream) publishVision(ctx context.Context, posts []*geopulse.Post, lost
 			failed++
 		}
 	}
-	if failed > 0 {
-		lost.Add(float64(failed))
-		s.logger.Warn("vision jobs not queued", slog.Int(keyPosts, failed))
+	if lost += failed; lost > 0 {
+		s.logger.Warn("vision jobs not queued", slog.Int(keyPosts, lost))
 	}
+	return len(futures) - failed, lost
 }
 
 // MediaLabeller labels a post's media. An error that is a *geopulse.Error

@@ -294,7 +294,8 @@ func (w *Worker) store(ctx context.Context, items []item, redecode bool) {
 				posts[i] = nil
 			}
 		}
-		w.stream.publishVision(ctx, posts, w.m.visionLost)
+		_, lost := w.stream.publishVision(ctx, posts)
+		w.m.visionLost.Add(float64(lost))
 	}
 	for i, it := range items {
 		switch e := errs[i]; {

@@ -21,6 +21,9 @@ type Options struct {
 	Registerer prometheus.Registerer // nil: metrics are kept but not exported
 	MaxFuture  time.Duration         // see Gate; default 1h
 	MaxCaption int                   // see Gate; default 10,000
+	// Text reads language, sentiment, brands and interests from the words
+	// of each post; nil leaves them unset (no `make ml-assets`).
+	Text *text.Analyzer
 }
 
 // Pipeline validates, enriches, matches and stores posts. It implements
@@ -32,8 +35,12 @@ type Pipeline struct {
 	gate   Gate
 	block  *Blocklist
 
-	index   atomic.Pointer[geo.Index]
-	indexMu sync.Mutex // serialises index rebuilds
+	text  *text.Analyzer
+	index atomic.Pointer[geo.Index]
+	// categories are the stored places' categories by id, for the text
+	// analysis of the posts matched to them; swapped with index.
+	categories atomic.Pointer[map[int64]string]
+	indexMu    sync.Mutex // serialises index rebuilds
 	// inflight is held shared by every Ingest call. A rebuild takes it
 	// exclusively once after swapping the index, which waits out batches
 	// matched against the old index, so a backfill that follows sees them.
@@ -57,7 +64,7 @@ func New(ctx context.Context, store geopulse.Store, opts Options) (*Pipeline, er
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Pipeline{store: store, now: opts.Now, logger: logger, metrics: newMetrics(opts.Registerer),
+	p := &Pipeline{store: store, now: opts.Now, logger: logger, metrics: newMetrics(opts.Registerer), text: opts.Text,
 		gate: Gate{MaxFuture: opts.MaxFuture, MaxCaption: opts.MaxCaption}}
 	p.places = &Places{store: store, p: p}
 	if err := p.refreshIndex(ctx); err != nil {
@@ -87,6 +94,13 @@ func (p *Pipeline) refreshIndex(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load places: %w", err)
 	}
+	cats := make(map[int64]string, len(places))
+	for _, pl := range places {
+		if pl.Category != "" {
+			cats[pl.ID] = pl.Category
+		}
+	}
+	p.categories.Store(&cats)
 	ix, errs := geo.NewIndex(places)
 	for _, err := range errs {
 		p.logger.Warn("place skipped by index", slog.Any(keyError, err))
@@ -143,7 +157,8 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 	errs := make([]error, len(posts))
 	keep := make([]*geopulse.Post, 0, len(posts))
 	at := make([]int, 0, len(posts))
-	ix := p.index.Load()
+	ix, cats := p.index.Load(), p.categories.Load()
+	var placeCats []string
 	for i, post := range posts {
 		if err := p.gate.Check(post, now); err != nil {
 			errs[i] = err
@@ -157,6 +172,15 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 			continue
 		}
 		post.PlaceIDs = ix.Match(post.Lat, post.Lon, post.AccuracyM, post.PlaceIDs[:0])
+		if p.text != nil {
+			placeCats = placeCats[:0]
+			for _, id := range post.PlaceIDs {
+				if c := (*cats)[id]; c != "" {
+					placeCats = append(placeCats, c)
+				}
+			}
+			p.text.Analyze(post, placeCats)
+		}
 		keep = append(keep, post)
 		at = append(at, i)
 	}

@@ -64,6 +64,10 @@ type Config struct {
 	Demo      DemoConfig      `yaml:"demo"`
 	Sources   SourcesConfig   `yaml:"sources"`
 	Retention RetentionConfig `yaml:"retention"`
+	Vision    VisionConfig    `yaml:"vision"`
+	// MLAssets is the folder `make ml-assets` fills (models, reference
+	// data); default $GEOPULSE_ML_ASSETS, else ./ml-assets.
+	MLAssets string `yaml:"ml_assets"`
 }
 
 // DashboardConfig configures the web dashboard.
@@ -111,6 +115,7 @@ func DefaultConfig() Config {
 			HistoryDays:  7,
 			Venues:       400,
 		},
+		Vision: VisionConfig{Mode: "auto", OCR: true},
 	}
 }
 
@@ -247,6 +252,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Sources.validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Vision.validate(); err != nil {
+		return err
 	}
 	if err := c.Retention.validate(); err != nil {
 		errs = append(errs, err)

@@ -115,7 +115,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		defer store.Close()
-		pl, err := pipeline.New(ctx, store, pipeline.Options{Logger: logger})
+		an, err := loadText(cfg, logger)
+		if err != nil {
+			return err
+		}
+		pl, err := pipeline.New(ctx, store, pipeline.Options{Logger: logger, Text: an})
 		if err != nil {
 			return err
 		}

@@ -14,11 +14,13 @@ import (
 
 const replayUsage = `Usage:
 
-	geopulse replay --since T [--until T] [flags]
+	geopulse replay --since T [--until T] [--vision] [flags]
 
 Runs the posts kept in the stream (the replay window, stream_max_age) from
 T on through the pipeline again: after places were added or changed, or a
-better model was installed. Writes are idempotent, so posts stored already
+better model was installed (--vision also queues the posts' pictures for
+the vision workers, which a running serve or worker then labels anew).
+Writes are idempotent, so posts stored already
 are only refreshed. T is RFC 3339 (2026-11-20T00:00:00Z), a date
 (2026-11-20, UTC) or a duration ago (36h).
 
@@ -31,6 +33,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cf.fs.Usage = func() { fmt.Fprint(stderr, replayUsage); cf.fs.PrintDefaults() }
 	sinceFlag := cf.fs.String("since", "", "replay posts the stream received from this time on (required)")
 	untilFlag := cf.fs.String("until", "", "stop before this time (default: the last post when replay starts)")
+	visionFlag := cf.fs.Bool("vision", false, "queue the replayed posts' pictures for the vision workers again (after a better model)")
 	cfg, err := cf.load(args, os.Getenv)
 	if err != nil {
 		return err
@@ -53,7 +56,11 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer store.Close()
-	pl, err := pipeline.New(ctx, store, pipeline.Options{Logger: logger})
+	an, err := loadText(cfg, logger)
+	if err != nil {
+		return err
+	}
+	pl, err := pipeline.New(ctx, store, pipeline.Options{Logger: logger, Text: an})
 	if err != nil {
 		return err
 	}
@@ -66,7 +73,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	start := time.Now()
 	last := start
 	pr, err := st.Replay(ctx, gpnats.ReplayOptions{
-		Since: since, Until: until, Ingester: pl,
+		Since: since, Until: until, Ingester: pl, Vision: *visionFlag,
 		Progress: func(p gpnats.ReplayProgress) {
 			if time.Since(last) >= time.Second {
 				last = time.Now()
@@ -77,6 +84,9 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	})
 	fmt.Fprintf(stdout, "replay done: %d posts in %s: %d stored, %d rejected, %d undecodable (see deadletters)\n",
 		pr.Messages, time.Since(start).Round(time.Millisecond), pr.Stored, pr.Rejected, pr.Undecodable)
+	if *visionFlag {
+		fmt.Fprintf(stdout, "vision: %d pictures' posts queued for labelling, %d not queued\n", pr.VisionQueued, pr.VisionLost)
+	}
 	return err
 }
 

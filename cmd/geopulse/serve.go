@@ -20,6 +20,7 @@ import (
 	"github.com/geopulse/geopulse/postgres"
 	"github.com/geopulse/geopulse/privacy"
 	"github.com/geopulse/geopulse/source/poll"
+	"github.com/geopulse/geopulse/text"
 	natsgo "github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -50,6 +51,7 @@ type Main struct {
 	Registry  *prometheus.Registry
 	Stream    *gpnats.Stream
 	Publisher *gpnats.Publisher // serve and api roles
+	Text      *text.Analyzer    // nil without `make ml-assets`
 
 	// DemoKey is the API key of the demo workspace, set when demo mode starts.
 	DemoKey string
@@ -102,7 +104,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 		m.ownStore = true
 	}
-	m.Pipeline, err = pipeline.New(ctx, m.Store, pipeline.Options{Logger: m.Logger, Registerer: m.Registry})
+	if m.Text, err = loadText(m.Config, m.Logger); err != nil {
+		return err
+	}
+	m.Pipeline, err = pipeline.New(ctx, m.Store, pipeline.Options{Logger: m.Logger, Registerer: m.Registry, Text: m.Text})
 	if err != nil {
 		return err
 	}
@@ -257,8 +262,13 @@ func (m *Main) startWorkers(ctx context.Context) error {
 	}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopWork = stop
+	vision, err := m.startVision(wctx)
+	if err != nil {
+		return err
+	}
 	w := gpnats.NewWorker(m.Stream, gpnats.WorkerOptions{
-		Ingester: m.Pipeline, Complier: m.Pipeline, Concurrency: m.Config.WorkerConcurrency, Logger: m.Logger, Registerer: m.Registry,
+		Ingester: m.Pipeline, Complier: m.Pipeline, Concurrency: m.Config.WorkerConcurrency, Vision: vision,
+		Logger: m.Logger, Registerer: m.Registry,
 	})
 	m.workers.Add(1)
 	go func() {

@@ -1,8 +1,13 @@
 package geopulse
 
 import (
+	"cmp"
 	"context"
+	"math"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // LabelKind says what a label names.
@@ -48,4 +53,68 @@ type LabelStore interface {
 	// ENOTFOUND when the post is not stored (not yet, expired, or erased):
 	// a label is never kept for a post the store does not hold.
 	ReplaceLabels(ctx context.Context, postID int64, origin LabelOrigin, labels []Label, at time.Time) error
+}
+
+// TextLabels returns the labels of OriginText (or of no origin) among ls,
+// normalised as NormalizeLabels does: what a store keeps of the labels a
+// post arrives with (image labels arrive through ReplaceLabels only).
+func TextLabels(ls []Label) ([]Label, error) {
+	var text []Label
+	for _, l := range ls {
+		if l.Origin == "" || l.Origin == OriginText {
+			text = append(text, l)
+		}
+	}
+	return NormalizeLabels(text, OriginText)
+}
+
+// NormalizeLabels validates labels and returns them as stores keep them:
+// origin set, names trimmed and lower-cased, one label per (kind, name)
+// (the highest score wins), sorted by kind and name, so that a post reads
+// back the same from every store. EINVALID (ReasonInvalidField) for an
+// unknown kind, an empty name, a score that is not finite, or text that is
+// not valid UTF-8 or holds control characters (PostgreSQL text cannot hold
+// NUL).
+func NormalizeLabels(ls []Label, origin LabelOrigin) ([]Label, error) {
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	out := make([]Label, 0, len(ls))
+	for _, l := range ls {
+		l.Origin = origin
+		l.Name = strings.ToLower(strings.TrimSpace(l.Name))
+		switch {
+		case !slices.Contains(LabelKinds, l.Kind):
+			return nil, Reject(ReasonInvalidField, "Unknown label kind %q.", l.Kind)
+		case l.Name == "":
+			return nil, Reject(ReasonInvalidField, "A label needs a name.")
+		case math.IsNaN(float64(l.Score)) || math.IsInf(float64(l.Score), 0):
+			return nil, Reject(ReasonInvalidField, "Label score must be a finite number.")
+		case !cleanLabelText(l.Name) || !cleanLabelText(l.Model) || !cleanLabelText(l.Version):
+			return nil, Reject(ReasonInvalidField, "Label text must be valid UTF-8 without control characters.")
+		}
+		out = append(out, l)
+	}
+	slices.SortStableFunc(out, func(a, b Label) int {
+		if c := cmp.Compare(a.Kind, b.Kind); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.Score, a.Score)
+	})
+	return slices.CompactFunc(out, func(a, b Label) bool { return a.Kind == b.Kind && a.Name == b.Name }), nil
+}
+
+func cleanLabelText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -9,6 +9,7 @@ type Store interface {
 	PlaceStore
 	PostService
 	AnalyticsService
+	LabelStore
 	ComplianceStore
 	RetentionStore
 	AuditStore

@@ -160,10 +160,24 @@ type SubjectPost struct {
 
 // SubjectDerived is what geopulse computed from a post rather than received.
 type SubjectDerived struct {
-	Cell     int64    `json:"cell"` // S2 leaf cell of the location
-	Hashtags []string `json:"hashtags"`
-	Mentions []string `json:"mentions"`
-	Language string   `json:"language,omitempty"`
+	Cell      int64    `json:"cell"` // S2 leaf cell of the location
+	Hashtags  []string `json:"hashtags"`
+	Mentions  []string `json:"mentions"`
+	Language  string   `json:"language,omitempty"`
+	Sentiment float32  `json:"sentiment"`
+	// Labels are what was read from the post's words and pictures, each
+	// with the model that read it, so the person can see how.
+	Labels []SubjectLabel `json:"labels"`
+}
+
+// SubjectLabel is one label of a post in an access report.
+type SubjectLabel struct {
+	Origin  LabelOrigin `json:"origin"`
+	Kind    LabelKind   `json:"kind"`
+	Name    string      `json:"name"`
+	Score   float32     `json:"score"`
+	Model   string      `json:"model"`
+	Version string      `json:"version"`
 }
 
 // NewSubjectAuthor renders a stored author for a report.
@@ -187,7 +201,11 @@ func NewSubjectPost(p *Post) SubjectPost {
 		Kind: p.Kind, TakenAt: p.TakenAt.UTC(), Lat: p.Lat, Lon: p.Lon, AccuracyM: p.AccuracyM,
 		LocationFrom: p.LocationFrom, PlaceName: p.PlaceName, Caption: p.Caption, MediaURLs: nonNil(p.MediaURLs),
 		Likes: p.Likes, Comments: p.Comments, Views: p.Views, Expired: p.Expired, PlaceIDs: p.PlaceIDs,
-		Derived: SubjectDerived{Cell: p.Cell, Hashtags: nonNil(p.Hashtags), Mentions: nonNil(p.Mentions), Language: p.Language},
+		Derived: SubjectDerived{Cell: p.Cell, Hashtags: nonNil(p.Hashtags), Mentions: nonNil(p.Mentions), Language: p.Language,
+			Sentiment: p.Sentiment, Labels: make([]SubjectLabel, len(p.Labels))},
+	}
+	for i, l := range p.Labels {
+		out.Derived.Labels[i] = SubjectLabel{Origin: l.Origin, Kind: l.Kind, Name: l.Name, Score: l.Score, Model: l.Model, Version: l.Version}
 	}
 	if out.PlaceIDs == nil {
 		out.PlaceIDs = []int64{}

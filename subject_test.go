@@ -93,7 +93,7 @@ func TestSubjectReportJSON(t *testing.T) {
 		`"stats":[]`, `"suppressed":[]`, `"updated_at":"2026-03-02T11:00:00Z"`,
 		`"source_id":"p1","observed_at":"2026-03-02T11:00:00Z","author_id":9`,
 		`"media_urls":[]`, `"place_ids":[]`, `"expires_at":"2026-03-02T12:00:00Z"`,
-		`"derived":{"cell":42,"hashtags":[],"mentions":[],"language":"fr"}`,
+		`"derived":{"cell":42,"hashtags":[],"mentions":[],"language":"fr","sentiment":0,"labels":[]}`,
 		`"suppressed":null`, // the report's own, which Access always fills
 	} {
 		if !strings.Contains(string(b), want) {

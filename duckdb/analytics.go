@@ -27,9 +27,15 @@ const (
 // their hashtags are gone. Limit caps TopHashtags, TopAuthors and Places.
 // Private authors never appear in TopAuthors. EINVALID for a bad filter.
 //
-// Four statements run concurrently on separate connections: volume, hour
+// Labels of either origin count: TopLabels, TopBrands and TopInterests
+// count distinct posts per object, brand and interest name (Limit each),
+// InterestsByPlace the top Limit interests of each place, InterestsByHour
+// the posts per interest and UTC hour of day.
+//
+// Six statements run concurrently on separate connections: volume, hour
 // of week and the post total (GROUPING SETS over one scan), the place
-// leaderboard, the hashtags (post_tags) and the authors.
+// leaderboard, the hashtags (post_tags), the authors, the label lists and
+// the interests by place (post_labels, semi-joined to the selection).
 func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopulse.Analytics, error) {
 	if f.WorkspaceID <= 0 {
 		return nil, geopulse.Errorf(geopulse.EINVALID, "Workspace is required.")
@@ -67,27 +73,33 @@ func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopu
 		return out, nil
 	}
 	slices.Sort(placeIDs)
-	where := []string{`place_id IN (` + sqlInts(placeIDs) + `)`}
-	if !f.From.IsZero() {
-		where = append(where, `taken_at >= `+sqlTime(f.From))
+	// sel renders the selection over the columns of a table aliased a
+	// ("": unqualified).
+	sel := func(a string) string {
+		where := []string{a + `place_id IN (` + sqlInts(placeIDs) + `)`}
+		if t := timeCond(a, f.From, f.To); t != "" {
+			where = append(where, t)
+		}
+		if len(f.Kinds) > 0 {
+			where = append(where, a+`kind IN (`+sqlKinds(f.Kinds)+`)`)
+		}
+		return strings.Join(where, ` AND `)
 	}
-	if !f.To.IsZero() {
-		where = append(where, `taken_at < `+sqlTime(f.To))
-	}
-	if len(f.Kinds) > 0 {
-		where = append(where, `kind IN (`+sqlKinds(f.Kinds)+`)`)
-	}
-	cond := strings.Join(where, ` AND `)
+	cond := sel("")
 
 	var (
 		wg     sync.WaitGroup
-		errs   [4]error
+		errs   [6]error
 		places []geopulse.PlaceCount
 	)
 	wg.Go(func() { errs[0] = db.analyticsCounts(ctx, out, cond, f.Interval) })
 	wg.Go(func() { places, errs[1] = db.placeCounts(ctx, cond) })
 	wg.Go(func() { out.TopHashtags, errs[2] = db.topHashtags(ctx, cond, limit) })
 	wg.Go(func() { out.TopAuthors, out.Authors, errs[3] = db.topAuthors(ctx, cond, limit) })
+	wg.Go(func() { errs[4] = db.topLabels(ctx, out, cond, timeCond("", f.From, f.To), limit) })
+	wg.Go(func() {
+		out.InterestsByPlace, errs[5] = db.interestsByPlace(ctx, sel("m."), timeCond("l.", f.From, f.To), limit)
+	})
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
@@ -248,4 +260,122 @@ func (db *DB) topAuthors(ctx context.Context, cond string, limit int) ([]geopuls
 		}
 	}
 	return out, total, nil
+}
+
+// timeCond renders [from, to) over the taken_at of a table aliased a; ""
+// when unbounded.
+func timeCond(a string, from, to time.Time) string {
+	var where []string
+	if !from.IsZero() {
+		where = append(where, a+`taken_at >= `+sqlTime(from))
+	}
+	if !to.IsZero() {
+		where = append(where, a+`taken_at < `+sqlTime(to))
+	}
+	return strings.Join(where, ` AND `)
+}
+
+// labelKinds are the kinds analytics ranks, inlined.
+const labelKinds = `('object', 'brand', 'interest')`
+
+// topLabels fills the label lists and InterestsByHour of out from one
+// aggregation by (kind, name, hour of day) of the labels of the selected
+// posts. A post has one taken_at, so its distinct count per hour adds up
+// exactly into the term's total. The time range is repeated on
+// post_labels (rows carry their post's taken_at) so that its scan prunes
+// row groups as the selection's does.
+func (db *DB) topLabels(ctx context.Context, out *geopulse.Analytics, cond, times string, limit int) error {
+	if times != "" {
+		times = ` AND ` + times
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT kind, name, hour(taken_at) AS h, count(DISTINCT post_id)
+		FROM post_labels WHERE kind IN `+labelKinds+times+`
+			AND post_id IN (SELECT post_id FROM post_places WHERE `+cond+`)
+		GROUP BY ALL`)
+	if err != nil {
+		return fmt.Errorf("labels: %w", err)
+	}
+	defer rows.Close()
+	totals := map[geopulse.LabelKind]map[string]int64{}
+	for rows.Next() {
+		var (
+			kind, name string
+			hour       int
+			posts      int64
+		)
+		if err := rows.Scan(&kind, &name, &hour, &posts); err != nil {
+			return fmt.Errorf("labels: %w", err)
+		}
+		k := geopulse.LabelKind(kind)
+		if totals[k] == nil {
+			totals[k] = map[string]int64{}
+		}
+		totals[k][name] += posts
+		if k == geopulse.LabelInterest {
+			out.InterestsByHour = append(out.InterestsByHour, geopulse.HourTermCount{Hour: hour, Term: name, Posts: posts})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("labels: %w", err)
+	}
+	out.TopLabels = topTerms(totals[geopulse.LabelObject], limit)
+	out.TopBrands = topTerms(totals[geopulse.LabelBrand], limit)
+	out.TopInterests = topTerms(totals[geopulse.LabelInterest], limit)
+	slices.SortFunc(out.InterestsByHour, func(a, b geopulse.HourTermCount) int {
+		if c := cmp.Compare(a.Hour, b.Hour); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.Posts, a.Posts); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Term, b.Term)
+	})
+	return nil
+}
+
+// topTerms returns the limit terms with the most posts, ties by term.
+func topTerms(counts map[string]int64, limit int) []geopulse.TermCount {
+	out := make([]geopulse.TermCount, 0, len(counts))
+	for term, n := range counts {
+		out = append(out, geopulse.TermCount{Term: term, Posts: n})
+	}
+	slices.SortFunc(out, func(a, b geopulse.TermCount) int {
+		if c := cmp.Compare(b.Posts, a.Posts); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Term, b.Term)
+	})
+	if len(out) == 0 {
+		return nil
+	}
+	return out[:min(limit, len(out))]
+}
+
+// interestsByPlace returns the top limit interests of each selected place
+// (distinct posts: a post may carry an interest from both origins), by
+// place, then most posts, then term. cond is the selection over post_places
+// aliased m, times its time range over post_labels aliased l.
+func (db *DB) interestsByPlace(ctx context.Context, cond, times string, limit int) ([]geopulse.PlaceTermCount, error) {
+	if times != "" {
+		times = ` AND ` + times
+	}
+	rows, err := db.sql.QueryContext(ctx, fmt.Sprintf(`SELECT m.place_id, l.name, count(DISTINCT l.post_id) AS n
+		FROM post_places m JOIN post_labels l ON l.post_id = m.post_id
+		WHERE %s AND l.kind = 'interest'%s
+		GROUP BY m.place_id, l.name
+		QUALIFY row_number() OVER (PARTITION BY m.place_id ORDER BY n DESC, l.name) <= %d
+		ORDER BY m.place_id, n DESC, l.name`, cond, times, limit))
+	if err != nil {
+		return nil, fmt.Errorf("interests by place: %w", err)
+	}
+	defer rows.Close()
+	var out []geopulse.PlaceTermCount
+	for rows.Next() {
+		var c geopulse.PlaceTermCount
+		if err := rows.Scan(&c.PlaceID, &c.Term, &c.Posts); err != nil {
+			return nil, fmt.Errorf("interests by place: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

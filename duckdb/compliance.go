@@ -89,7 +89,7 @@ func stageQuery(ctx context.Context, c *sql.Conn, query string, args ...any) err
 	return err
 }
 
-// removeStaged deletes the posts in stage_ids with their matches and tags,
+// removeStaged deletes the posts in stage_ids with their matches, tags and labels,
 // optionally tombstoning their ids, and returns how many posts existed.
 func removeStaged(ctx context.Context, c *sql.Conn, now time.Time, tombstone bool) (int64, error) {
 	var n int64
@@ -106,7 +106,8 @@ func removeStaged(ctx context.Context, c *sql.Conn, now time.Time, tombstone boo
 	}
 	_, err := c.ExecContext(ctx, `DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
-		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);`)
+		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
+		DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);`)
 	return n, err
 }
 

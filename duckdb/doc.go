@@ -24,6 +24,13 @@
 //     post_tags(place_id, post_id, taken_at, kind, tag, multi) holds one row
 //     per match and distinct hashtag of a live post, for hashtag search and
 //     top hashtags.
+//   - post_labels(post_id, taken_at, origin, kind, name, score, model,
+//     version, labelled_at): one row per label of a live post, of either
+//     origin, for the feed's label filters (a semi-join narrowed by time)
+//     and the label aggregates. A page of posts never reads it (it has no
+//     index): the text labels and the sentiment are in doc, the image
+//     labels in posts.image_labels, which the upsert of a re-delivered post
+//     leaves alone.
 //
 // # Invariants
 //
@@ -34,6 +41,10 @@
 //     updates its mutable fields and replaces its matches; an expired story
 //     keeps its content deleted whatever a source re-sends.
 //   - authors' counts equal the author's newest author_stats row.
+//   - post_labels holds exactly the labels of doc and image_labels, with
+//     the post's taken_at, and only for posts that exist and have not
+//     expired. Posts without labels write no post_labels rows, and
+//     ReplaceLabels deletes rows only when the origin had some.
 //   - A match row's multi flag is true whenever its post has more than one
 //     match (it may stay true after matches go): aggregates trust rows
 //     without it to be the only row of their post.

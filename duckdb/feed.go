@@ -2,8 +2,10 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,7 +29,7 @@ const (
 // their authors, in feed order. Joining from the small CTE makes DuckDB
 // look both tables up by primary key (an IN list of ids would be planned as
 // a scan when joined).
-const postPageSQL = `SELECT p.id, p.expired, p.place_ids, p.doc, a.id, a.card
+const postPageSQL = `SELECT p.id, p.expired, p.place_ids, p.doc, p.image_labels, a.id, a.card
 FROM c JOIN posts p ON p.id = c.post_id JOIN authors a ON a.id = p.author_id
 ORDER BY c.taken_at DESC, c.post_id DESC`
 
@@ -35,10 +37,12 @@ ORDER BY c.taken_at DESC, c.post_id DESC`
 // then id, descending), and the cursor of the next page ("" at the end).
 //
 // One query does the work: candidates (post id, taken_at) come from a match
-// table, already narrowed by place, time, kind, expiry and hashtag and cut
-// by ORDER BY .. LIMIT, which DuckDB answers from a few row groups thanks to
+// table, already narrowed by place, time, kind, expiry, hashtag and labels
+// (object, brand, interest: exact lower-cased names, of either origin) and
+// cut by ORDER BY .. LIMIT, which DuckDB answers from a few row groups thanks to
 // their zonemaps; the candidates' posts and authors are then joined by
-// primary key. The filters that need the post or its author (text, follower
+// primary key; posts carry their sentiment and their labels of both
+// origins. The filters that need the post or its author (text, follower
 // floor, area) run in Go; when they reject candidates, the next round
 // starts after the last one, until the page is full or nothing is left.
 // EINVALID for a bad filter or cursor.
@@ -88,7 +92,8 @@ func (db *DB) FindPosts(ctx context.Context, f geopulse.PostFilter) ([]*geopulse
 	var out []*geopulse.Post
 	seen := make(map[int64]bool)
 	for len(out) < want {
-		page, err := db.queryPosts(ctx, candidatesSQL(placeIDs, f, hashtag != "", after, n), candidateArgs(hashtag)...)
+		query, args := candidatesSQL(placeIDs, f, hashtag, after, n)
+		page, err := db.queryPosts(ctx, query, args...)
 		if err != nil {
 			return nil, "", err
 		}
@@ -120,46 +125,73 @@ func (db *DB) FindPosts(ctx context.Context, f geopulse.PostFilter) ([]*geopulse
 	return out, next, nil
 }
 
-func candidateArgs(hashtag string) []any {
-	if hashtag == "" {
-		return nil
-	}
-	return []any{hashtag}
-}
-
 // candidatesSQL returns the CTE c of up to n (post_id, taken_at) rows of the
-// selected places after the cursor, in feed order, followed by postPageSQL.
-// Times, ids and kinds are inlined (they are typed values, never user text)
-// because DuckDB prunes row groups only against constants; the hashtag is a
-// parameter.
-func candidatesSQL(placeIDs []int64, f geopulse.PostFilter, byTag bool, after *cursor, n int) string {
+// selected places after the cursor, in feed order, followed by postPageSQL,
+// and its arguments. Times, ids and kinds are inlined (they are typed
+// values, never user text) because DuckDB prunes row groups only against
+// constants; the hashtag and label names are parameters.
+//
+// A label filter is a semi-join with the post's rows of post_labels,
+// narrowed by the same time bounds so that its scan prunes row groups too
+// (post_labels rows carry their post's taken_at).
+func candidatesSQL(placeIDs []int64, f geopulse.PostFilter, hashtag string, after *cursor, n int) (string, []any) {
 	table := "post_places"
 	where := []string{`place_id IN (` + sqlInts(placeIDs) + `)`}
-	if byTag {
+	var args []any
+	if hashtag != "" {
 		// post_tags only holds live posts, so no expiry test is needed.
 		table = "post_tags"
 		where = append(where, `tag = ?`)
+		args = append(args, hashtag)
 	} else {
 		where = append(where, `NOT expired`)
 	}
+	var times []string
 	if !f.From.IsZero() {
-		where = append(where, `taken_at >= `+sqlTime(f.From))
+		times = append(times, `taken_at >= `+sqlTime(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, `taken_at < `+sqlTime(f.To))
+		times = append(times, `taken_at < `+sqlTime(f.To))
 	}
+	if after != nil {
+		// Implied by the cursor's condition below but prunable by zonemaps.
+		times = append(times, `taken_at <= `+sqlTime(after.takenAt))
+	}
+	where = append(where, times...)
 	if len(f.Kinds) > 0 {
 		where = append(where, `kind IN (`+sqlKinds(f.Kinds)+`)`)
 	}
 	if after != nil {
-		// The first conjunct is implied by the second but prunable by zonemaps.
 		t := sqlTime(after.takenAt)
-		where = append(where, fmt.Sprintf(`taken_at <= %s AND (taken_at < %s OR post_id < %d)`, t, t, after.id))
+		where = append(where, fmt.Sprintf(`(taken_at < %s OR post_id < %d)`, t, after.id))
+	}
+	for _, l := range labelFilters(f) {
+		cond := append([]string{`kind = '` + string(l.kind) + `'`, `name = ?`}, times...)
+		where = append(where, `post_id IN (SELECT post_id FROM post_labels WHERE `+strings.Join(cond, ` AND `)+`)`)
+		args = append(args, l.name)
 	}
 	// A literal LIMIT makes this a top-n whose running threshold skips row
 	// groups by their taken_at zonemaps.
 	return fmt.Sprintf(`WITH c AS (SELECT post_id, taken_at FROM %s WHERE %s ORDER BY taken_at DESC, post_id DESC LIMIT %d) `,
-		table, strings.Join(where, ` AND `), n) + postPageSQL
+		table, strings.Join(where, ` AND `), n) + postPageSQL, args
+}
+
+// labelFilter is one label a feed requires.
+type labelFilter struct {
+	kind geopulse.LabelKind
+	name string
+}
+
+// labelFilters returns the label, brand and interest a filter requires,
+// with names lower-cased as labels are stored.
+func labelFilters(f geopulse.PostFilter) []labelFilter {
+	var out []labelFilter
+	for _, l := range []labelFilter{{geopulse.LabelObject, f.Label}, {geopulse.LabelBrand, f.Brand}, {geopulse.LabelInterest, f.Interest}} {
+		if l.name = strings.ToLower(strings.TrimSpace(l.name)); l.name != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // queryPosts runs a postPageSQL query and returns its posts in order.
@@ -174,13 +206,21 @@ func (db *DB) queryPosts(ctx context.Context, query string, args ...any) ([]*geo
 		var (
 			p                   geopulse.Post
 			placeIDs, doc, card string
+			images              sql.NullString
 		)
 		a := &p.Author
-		if err := rows.Scan(&p.ID, &p.Expired, &placeIDs, &doc, &a.ID, &card); err != nil {
+		if err := rows.Scan(&p.ID, &p.Expired, &placeIDs, &doc, &images, &a.ID, &card); err != nil {
 			return nil, fmt.Errorf("scan post: %w", err)
 		}
 		if err := decodeDoc(&p, doc); err != nil {
 			return nil, err
+		}
+		if images.Valid && images.String != "[]" {
+			var ls []docLabel
+			if err := json.Unmarshal([]byte(images.String), &ls); err != nil {
+				return nil, fmt.Errorf("decode image labels of post %d: %w", p.ID, err)
+			}
+			p.Labels = fromDocLabels(p.Labels, ls, geopulse.OriginImage)
 		}
 		if err := decodeCard(a, card); err != nil {
 			return nil, err

@@ -40,6 +40,7 @@ ON CONFLICT (id) DO UPDATE SET
 	lat = excluded.lat, lon = excluded.lon, accuracy_m = excluded.accuracy_m,
 	expires_at = excluded.expires_at, expired = posts.expired OR excluded.expired,
 	place_ids = excluded.place_ids,
+	image_labels = CASE WHEN excluded.expired THEN NULL ELSE posts.image_labels END,
 	doc = CASE WHEN posts.expired THEN json_merge_patch(excluded.doc, ` + expiredDocPatch + `)::VARCHAR
 		ELSE excluded.doc END,
 	rev = posts.rev + 1
@@ -122,13 +123,13 @@ func (db *DB) writeGroup(ctx context.Context, staged []stagedPost, now time.Time
 	)
 	err := db.inTx(ctx, func(c *sql.Conn) error {
 		var err error
-		appended, aw, err = db.writeBatch(ctx, c, staged, authors, true)
+		appended, aw, err = db.writeBatch(ctx, c, staged, authors, true, now)
 		return err
 	})
 	if isConstraint(err) {
 		err = db.inTx(ctx, func(c *sql.Conn) error {
 			var err error
-			appended, aw, err = db.writeBatch(ctx, c, staged, authors, false)
+			appended, aw, err = db.writeBatch(ctx, c, staged, authors, false, now)
 			return err
 		})
 	}
@@ -187,8 +188,17 @@ func preparePost(p *geopulse.Post, now time.Time) error {
 		t := p.ExpiresAt.UTC().Truncate(time.Microsecond)
 		p.ExpiresAt = &t
 	}
+	if s := float64(p.Sentiment); !(s >= -1 && s <= 1) {
+		return geopulse.Reject(geopulse.ReasonInvalidField, "Post sentiment must be between -1 and 1.")
+	}
+	labels, err := geopulse.TextLabels(p.Labels)
+	if err != nil {
+		return err
+	}
+	p.Labels = labels
 	if p.Expired {
 		p.Caption, p.Hashtags, p.Mentions, p.MediaURLs = "", nil, nil, nil
+		p.Sentiment, p.Labels = 0, nil
 	}
 	return nil
 }
@@ -198,12 +208,12 @@ func preparePost(p *geopulse.Post, now time.Time) error {
 // are appended directly (a post that exists fails the transaction with a
 // constraint error); otherwise they are merged through stage_posts and the
 // matches of re-delivered posts are replaced.
-func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, authors []*batchAuthor, fresh bool) (int64, *authorWrites, error) {
+func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, authors []*batchAuthor, fresh bool, now time.Time) (int64, *authorWrites, error) {
 	expired := make(map[int64]bool)
 	if fresh {
 		err := withAppender(c, "", "posts", func(a *duckdb.Appender) error {
 			for _, s := range staged {
-				if err := a.AppendRow(postRow(s, int32(0))...); err != nil {
+				if err := a.AppendRow(postRow(s, int32(0), nil)...); err != nil {
 					return err
 				}
 				if s.p.Expired {
@@ -221,6 +231,9 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 			return 0, nil, err
 		}
 		if err := db.deleteMatches(ctx, c, existing); err != nil {
+			return 0, nil, err
+		}
+		if err := replacedLabels(ctx, c, existing); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -263,7 +276,49 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 	if err != nil {
 		return 0, nil, err
 	}
+	if err := appendTextLabels(c, staged, expired, now); err != nil {
+		return 0, nil, err
+	}
 	return appended, aw, nil
+}
+
+// appendTextLabels appends the post_labels rows of the batch's text
+// labels. Most posts carry none, and then nothing is appended.
+func appendTextLabels(c *sql.Conn, staged []stagedPost, expired map[int64]bool, now time.Time) error {
+	if !slices.ContainsFunc(staged, func(s stagedPost) bool { return len(s.p.Labels) > 0 }) {
+		return nil
+	}
+	return withAppender(c, "", "post_labels", func(a *duckdb.Appender) error {
+		for _, s := range staged {
+			if expired[s.p.ID] {
+				continue
+			}
+			for _, l := range s.p.Labels {
+				if err := appendLabelRow(a, s.p.ID, s.p.TakenAt, l, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// replacedLabels deletes the text labels of re-delivered posts (the batch
+// brings their new ones), and the image labels of those it expires, and
+// moves the other image labels to the post's new taken_at; stage_ids holds their ids and stage_posts the batch. Like
+// deleteMatches, it scans post_labels, which only re-deliveries pay for.
+func replacedLabels(ctx context.Context, c *sql.Conn, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := c.ExecContext(ctx, `DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids)
+			AND (origin = 'text' OR post_id IN (SELECT id FROM stage_posts WHERE expired));
+		UPDATE post_labels SET taken_at = s.taken_at FROM stage_posts s
+			WHERE post_labels.post_id = s.id AND post_labels.taken_at <> s.taken_at;`)
+	if err != nil {
+		return fmt.Errorf("replace labels: %w", err)
+	}
+	return nil
 }
 
 // postRow is a post's values in the column order of posts (postColumns,
@@ -408,9 +463,10 @@ func distinct(s []string) []string {
 	return out
 }
 
-// ExpireStories deletes the content (caption, hashtags, mentions, media) of
-// posts whose ExpiresAt is at or before now and marks them Expired; their
-// matches stay, so counts survive, but their post_tags rows go. It returns
+// ExpireStories deletes the content (caption, hashtags, mentions, media,
+// sentiment and labels of both origins) of posts whose ExpiresAt is at or
+// before now and marks them Expired; their matches stay, so counts
+// survive, but their post_tags and post_labels rows go. It returns
 // how many posts expired.
 func (db *DB) ExpireStories(ctx context.Context, now time.Time) (int, error) {
 	var n int
@@ -423,10 +479,11 @@ func (db *DB) ExpireStories(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		_, err := c.ExecContext(ctx, `
-			UPDATE posts SET doc = json_merge_patch(doc, `+expiredDocPatch+`)::VARCHAR, expired = true
+			UPDATE posts SET doc = json_merge_patch(doc, `+expiredDocPatch+`)::VARCHAR, expired = true, image_labels = NULL
 				WHERE id IN (SELECT id FROM stage_ids);
 			UPDATE post_places SET expired = true WHERE post_id IN (SELECT id FROM stage_ids);
-			DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);`)
+			DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
+			DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);`)
 		return err
 	})
 	if err != nil {

@@ -36,6 +36,10 @@ type postDoc struct {
 	Comments   int64    `json:"comments"`
 	Views      int64    `json:"views"`
 	Language   string   `json:"language"`
+	// Sentiment and the text labels change with the words, so they are
+	// written with them; image labels are posts.image_labels.
+	Sentiment float32    `json:"sentiment"`
+	Labels    []docLabel `json:"labels"`
 }
 
 // authorCard is what authors.card holds: the whole author. The counts and
@@ -59,7 +63,7 @@ type authorCard struct {
 
 // expiredDocPatch is merged into the doc of an expired story (RFC 7396):
 // the content goes; ids, counts, place name and language stay.
-const expiredDocPatch = `'{"caption":"","hashtags":[],"mentions":[],"media_urls":[]}'`
+const expiredDocPatch = `'{"caption":"","hashtags":[],"mentions":[],"media_urls":[],"sentiment":0,"labels":[]}'`
 
 // encodeDoc renders p's postDoc as JSON. These encoders are written by hand
 // because they run for every ingested post, where encoding/json's
@@ -67,7 +71,7 @@ const expiredDocPatch = `'{"caption":"","hashtags":[],"mentions":[],"media_urls"
 // plain JSON that encoding/json reads back (decodeDoc) and DuckDB's json
 // functions understand.
 func encodeDoc(p *geopulse.Post) string {
-	b := make([]byte, 0, 320+len(p.Caption))
+	b := make([]byte, 0, 320+len(p.Caption)+96*len(p.Labels))
 	b = append(b, `{"kind":`...)
 	b = canonical.AppendJSONString(b, string(p.Kind))
 	b = append(b, `,"author_id":`...)
@@ -116,12 +120,16 @@ func encodeDoc(p *geopulse.Post) string {
 	b = strconv.AppendInt(b, p.Views, 10)
 	b = append(b, `,"language":`...)
 	b = canonical.AppendJSONString(b, p.Language)
+	b = append(b, `,"sentiment":`...)
+	b = strconv.AppendFloat(b, float64(p.Sentiment), 'g', -1, 32)
+	b = append(b, `,"labels":`...)
+	b = appendLabels(b, p.Labels)
 	b = append(b, '}')
 	return string(b)
 }
 
 // decodeDoc fills p's fields from doc, all but ID, Author (except its ID),
-// Expired and PlaceIDs.
+// Expired and PlaceIDs; p.Labels gets the text labels.
 func decodeDoc(p *geopulse.Post, doc string) error {
 	var d postDoc
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
@@ -138,6 +146,7 @@ func decodeDoc(p *geopulse.Post, doc string) error {
 	p.ObservedAt, p.Cell = time.UnixMicro(d.ObservedAt).UTC(), d.Cell
 	p.Hashtags, p.Mentions, p.MediaURLs = nilIfEmpty(d.Hashtags), nilIfEmpty(d.Mentions), nilIfEmpty(d.MediaURLs)
 	p.Likes, p.Comments, p.Views, p.Language = d.Likes, d.Comments, d.Views, d.Language
+	p.Sentiment, p.Labels = d.Sentiment, fromDocLabels(nil, d.Labels, geopulse.OriginText)
 	return nil
 }
 

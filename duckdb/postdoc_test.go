@@ -13,7 +13,10 @@ func TestDocRoundTrip(t *testing.T) {
 		ID: 7, Source: "in\"sta", SourceID: "x\\1", ObservedAt: time.Date(2025, 1, 2, 3, 4, 5, 123456000, time.UTC),
 		Cell: -8070450532247928832, PlaceName: "Café\n", Caption: "cap 🌅", Hashtags: []string{"a", "é"},
 		Mentions: []string{"m"}, MediaURLs: []string{"https://x/y?z=1&w=2"}, Likes: 1 << 50, Comments: -1, Views: 3,
-		Language: "fr",
+		Language: "fr", Sentiment: -0.75, Labels: []geopulse.Label{
+			{Kind: geopulse.LabelBrand, Name: "caf\u00e9 \"x\"", Score: 0.125, Origin: geopulse.OriginText, Model: "nsi", Version: "6"},
+			{Kind: geopulse.LabelInterest, Name: "pets", Score: 1, Origin: geopulse.OriginText},
+		},
 	}
 	var got geopulse.Post
 	got.ID = p.ID

@@ -89,9 +89,9 @@ func pastWindow(p geopulse.RetentionPolicy, now time.Time, unmatched bool) (cond
 	return `p.taken_at < ` + sqlTime(newest) + ` AND (` + b.String() + `)`, args, true
 }
 
-// retainSystem deletes the posts past their window, with their matches and
-// tags, everywhere. Author cards and count histories stay: they are not
-// tied to a post's age.
+// retainSystem deletes the posts past their window, with their matches,
+// tags and labels, everywhere. Author cards and count histories stay: they
+// are not tied to a post's age.
 func retainSystem(ctx context.Context, c *sql.Conn, p geopulse.RetentionPolicy, now time.Time, dryRun bool, rep *geopulse.RetentionReport) error {
 	cond, args, ok := pastWindow(p, now, true)
 	if !ok {
@@ -111,6 +111,7 @@ func retainSystem(ctx context.Context, c *sql.Conn, p geopulse.RetentionPolicy, 
 	}
 	_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
+		DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);`)
 	if err != nil {
 		return fmt.Errorf("delete posts: %w", err)

@@ -78,7 +78,7 @@ func (db *DB) SubjectPosts(ctx context.Context, authorID int64) ([]*geopulse.Pos
 	}
 	// A post whose author row is missing (it never should be) is still the
 	// person's: reported with the id alone.
-	posts, err := db.queryPosts(ctx, `SELECT p.id, p.expired, p.place_ids, p.doc, coalesce(a.id, p.author_id), coalesce(a.card, '{}')
+	posts, err := db.queryPosts(ctx, `SELECT p.id, p.expired, p.place_ids, p.doc, p.image_labels, coalesce(a.id, p.author_id), coalesce(a.card, '{}')
 		FROM posts p LEFT JOIN authors a ON a.id = p.author_id
 		WHERE p.author_id = ? ORDER BY p.taken_at, p.id`, authorID)
 	if err != nil {

@@ -190,7 +190,7 @@ func TestPurge(t *testing.T) {
 			e := newNATS(t, gpnats.Config{})
 			w := fillPurgeWorld(t, e.stream)
 			// The last report of each stream and pass.
-			last := map[string]map[int]gpnats.PurgeProgress{gpnats.StreamPosts: {}, gpnats.StreamDeadLetters: {}}
+			last := map[string]map[int]gpnats.PurgeProgress{gpnats.StreamPosts: {}, gpnats.StreamVision: {}, gpnats.StreamDeadLetters: {}}
 			tt.req.Progress = func(p gpnats.PurgeProgress) { last[p.Stream][p.Pass] = p }
 			res, err := e.stream.Purge(context.Background(), tt.req)
 			if err != nil {
@@ -230,6 +230,9 @@ func TestPurge(t *testing.T) {
 			// POSTS is read on the source's subject only; dead letters all.
 			if got, want := last[gpnats.StreamDeadLetters][1].Scanned, len(w.dead); got != want {
 				t.Errorf("scanned %d dead letters, want %d", got, want)
+			}
+			for _, p := range last[gpnats.StreamVision] {
+				scanned += p.Scanned // none: no vision worker queued jobs
 			}
 			if res.Scanned != scanned {
 				t.Errorf("result scanned %d, progress %d", res.Scanned, scanned)

@@ -84,8 +84,9 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 }
 
 // removePosts deletes the posts whose ids query selects, with their keys,
-// matches and tags, optionally tombstoning the ids, and returns how many
-// posts existed. Keys are locked in id order, as ingest batches lock them.
+// matches, tags and labels, optionally tombstoning the ids, and returns
+// how many posts existed. Keys are locked in id order, as ingest batches
+// lock them.
 func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, query string, args ...any) (int64, error) {
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
@@ -114,6 +115,8 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 	}
 	var (
 		n             int64
+		lPost         []int64
+		lTime         []time.Time
 		mPlace, mPost []int64
 		mTime         []time.Time
 		tPlace, tPost []int64
@@ -135,6 +138,7 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 			return 0, err
 		}
 		n++
+		lPost, lTime = append(lPost, p.ID), append(lTime, p.TakenAt)
 		tags := distinct(p.Hashtags)
 		for _, pl := range places {
 			mPlace, mPost, mTime = append(mPlace, pl), append(mPost, p.ID), append(mTime, p.TakenAt)
@@ -152,6 +156,8 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 		WHERE m.place_id = u.place_id AND m.taken_at = u.t AND m.post_id = u.id`, mPlace, mTime, mPost)
 	batch.Queue(`DELETE FROM post_tags m USING unnest($1::bigint[], $2::bytea[], $3::timestamptz[], $4::bigint[]) AS u(place_id, tag, t, id)
 		WHERE m.place_id = u.place_id AND m.tag = u.tag AND m.taken_at = u.t AND m.post_id = u.id`, tPlace, tTag, tTime, tPost)
+	batch.Queue(`DELETE FROM post_labels l USING unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
+		WHERE l.post_id = u.id AND l.taken_at = u.t`, lPost, lTime)
 	batch.Queue(`DELETE FROM post_keys WHERE id = ANY($1)`, ids)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return 0, err

@@ -33,6 +33,13 @@
 //     kind): the matches, partitioned by month like posts, with covering
 //     indexes, so feeds and analytics are index-only scans that never read
 //     posts to select.
+//   - post_labels(post_id, taken_at, origin, kind, name, score, model,
+//     version, labelled_at): every label of a live post, partitioned by
+//     month like posts, keyed by (post_id, taken_at, origin, kind, name):
+//     a page reads its posts' labels and analytics joins the selected
+//     matches by it. post_labels_name (kind, name, taken_at, post_id)
+//     serves the feed's label filter, merged with the match index in feed
+//     order. The sentiment is in doc.
 //   - gis_places, gis_posts, gis_matches: views for QGIS (docs/GIS.md),
 //     without authors, captions or media.
 //
@@ -48,6 +55,9 @@
 //     updates its mutable fields and replaces its matches; an expired story
 //     keeps its content deleted whatever a source re-sends.
 //   - authors' counts equal the author's newest author_stats row.
+//   - post_labels rows exist only for stored posts that have not expired,
+//     with their post's current taken_at (a re-delivery that moves a post
+//     moves its image labels and replaces its text labels).
 //   - Times are timestamptz at microsecond precision, sessions run in UTC,
 //     and values are truncated on the way in, so what is written reads back
 //     equal.

@@ -34,7 +34,7 @@ const (
 const postPageSQL = `
 SELECT p.id, p.kind, p.author_id, p.taken_at, p.lat, p.lon, p.accuracy_m, p.expires_at, p.expired,
 	ARRAY(SELECT x FROM unnest(p.place_ids) x WHERE EXISTS (SELECT 1 FROM places w WHERE w.id = x AND w.workspace_id = $1) ORDER BY x),
-	p.doc, a.followers, a.following, a.posts_count, a.private, a.updated_at, a.card
+	p.doc, a.followers, a.following, a.posts_count, a.private, a.updated_at, a.card, ` + postLabelsSQL + `
 FROM c JOIN posts p ON p.id = c.post_id AND p.taken_at = c.taken_at JOIN authors a ON a.id = p.author_id
 ORDER BY c.taken_at DESC, c.post_id DESC`
 
@@ -43,8 +43,9 @@ ORDER BY c.taken_at DESC, c.post_id DESC`
 //
 // One statement does the work: candidates (post id, taken_at) come from an
 // index of a match table, already in feed order, with the filters SQL can
-// apply (place, time, kind, expiry, hashtag, follower floor, the area's
-// box); the candidates' posts and authors are then joined by primary key.
+// apply (place, time, kind, expiry, hashtag, labels, follower floor, the
+// area's box); the candidates' posts and authors are then joined by
+// primary key, with their labels of both origins.
 // A whole workspace's feed reads one range of post_places_workspace; a set
 // of places reads each place's range (LATERAL) and merges them. The filters
 // that only Go applies (caption text, an area's exact shape) may reject
@@ -216,6 +217,12 @@ func feedSQL(f geopulse.PostFilter, hashtag string, after *cursor, n int) (strin
 	if len(f.Kinds) > 0 {
 		conds = append(conds, `m.kind = ANY(`+args.add(kindList(kindStrings(f.Kinds)))+`::text[])`)
 	}
+	for _, l := range labelFilters(f) {
+		// PostgreSQL merges post_labels_name, walked in feed order, with
+		// the match index (a merge semi-join), rare label or common.
+		conds = append(conds, fmt.Sprintf(`EXISTS (SELECT 1 FROM post_labels l
+			WHERE l.post_id = m.post_id AND l.taken_at = m.taken_at AND l.kind = '%s' AND l.name = %s)`, l.kind, args.add(l.name)))
+	}
 	if after != nil {
 		conds = append(conds, fmt.Sprintf(`(m.taken_at, m.post_id) < (%s, %s)`, args.add(after.takenAt), args.add(after.id)))
 	}
@@ -272,14 +279,18 @@ func (db *DB) queryPosts(ctx context.Context, query string, args ...any) ([]*geo
 			expires *time.Time
 			doc     string
 			card    string
+			labels  []byte
 		)
 		a := &p.Author
 		err := rows.Scan(&p.ID, &kind, &a.ID, &p.TakenAt, &p.Lat, &p.Lon, &p.AccuracyM, &expires, &p.Expired,
-			&p.PlaceIDs, &doc, &a.Followers, &a.Following, &a.PostsCount, &a.Private, &a.UpdatedAt, &card)
+			&p.PlaceIDs, &doc, &a.Followers, &a.Following, &a.PostsCount, &a.Private, &a.UpdatedAt, &card, &labels)
 		if err != nil {
 			return nil, fmt.Errorf("scan post: %w", err)
 		}
 		if err := decodeDoc(&p, doc); err != nil {
+			return nil, err
+		}
+		if p.Labels, err = decodeLabels(p.ID, labels); err != nil {
 			return nil, err
 		}
 		if err := decodeCard(a, card); err != nil {

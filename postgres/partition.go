@@ -13,8 +13,8 @@ import (
 )
 
 // partitionedTables are the tables partitioned by month on taken_at. They
-// always have the same months, so retention drops a month from all three.
-var partitionedTables = [...]string{"posts", "post_places", "post_tags"}
+// always have the same months, so retention drops a month from all of them.
+var partitionedTables = [...]string{"posts", "post_places", "post_tags", "post_labels"}
 
 // partitionLockKey is the advisory lock that serialises creating and
 // dropping partitions between processes.
@@ -140,10 +140,10 @@ func (db *DB) ensurePartitions(ctx context.Context, times []time.Time) error {
 }
 
 // DropMonthsBefore is retention at the cost of a DROP TABLE: it drops the
-// monthly partitions of posts, post_places and post_tags that end at or
-// before t (whole months only; a month that t cuts stays) and forgets their
-// posts' keys. Authors and their count history stay: they are not tied to
-// a month. It returns how many months it dropped.
+// monthly partitions of posts, post_places, post_tags and post_labels
+// that end at or before t (whole months only; a month that t cuts stays)
+// and forgets their posts' keys. Authors and their count history stay:
+// they are not tied to a month. It returns how many months it dropped.
 //
 // Dropping a partition locks the parent tables exclusively for an instant,
 // so run it from one maintenance process (the janitor), not per request.

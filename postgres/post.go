@@ -75,7 +75,7 @@ func (db *DB) UpsertPosts(ctx context.Context, posts []*geopulse.Post) ([]error,
 		if err := db.ensurePartitions(ctx, times); err != nil {
 			return nil, fmt.Errorf("upsert posts: %w", err)
 		}
-		err := db.inTx(ctx, func(tx pgx.Tx) error { return db.writeBatch(ctx, tx, staged, authors) })
+		err := db.inTx(ctx, func(tx pgx.Tx) error { return db.writeBatch(ctx, tx, staged, authors, now) })
 		if err != nil && attempt == 0 && isNoPartition(err) {
 			// Another process dropped a month this one thought existed.
 			if err := db.loadPartitions(ctx); err != nil {
@@ -136,8 +136,17 @@ func preparePost(p *geopulse.Post, now time.Time) error {
 		t := p.ExpiresAt.UTC().Truncate(time.Microsecond)
 		p.ExpiresAt = &t
 	}
+	if s := float64(p.Sentiment); !(s >= -1 && s <= 1) {
+		return geopulse.Reject(geopulse.ReasonInvalidField, "Post sentiment must be between -1 and 1.")
+	}
+	labels, err := geopulse.TextLabels(p.Labels)
+	if err != nil {
+		return err
+	}
+	p.Labels = labels
 	if p.Expired {
 		p.Caption, p.Hashtags, p.Mentions, p.MediaURLs = "", nil, nil, nil
+		p.Sentiment, p.Labels = 0, nil
 	}
 	return nil
 }
@@ -146,7 +155,7 @@ func preparePost(p *geopulse.Post, now time.Time) error {
 // order by every writer: the shared match lock, post_keys rows in id order,
 // then author rows in id order; so two batches never deadlock, and two
 // writers of the same post run one after the other.
-func (db *DB) writeBatch(ctx context.Context, tx pgx.Tx, staged []stagedPost, authors []*batchAuthor) error {
+func (db *DB) writeBatch(ctx context.Context, tx pgx.Tx, staged []stagedPost, authors []*batchAuthor, now time.Time) error {
 	if err := lockMatchesShared(ctx, tx); err != nil {
 		return err
 	}
@@ -193,6 +202,17 @@ func (db *DB) writeBatch(ctx context.Context, tx pgx.Tx, staged []stagedPost, au
 		})
 	}
 	if err := copyPosts(ctx, tx, write, workspaces); err != nil {
+		return err
+	}
+	var labels []labelRow
+	for _, s := range write {
+		if !s.p.Expired {
+			for _, l := range s.p.Labels {
+				labels = append(labels, labelRow{post: s.p.ID, takenAt: s.p.TakenAt, label: l})
+			}
+		}
+	}
+	if err := copyLabels(ctx, tx, labels, now); err != nil {
 		return err
 	}
 	return writeAuthors(ctx, tx, authors)
@@ -271,7 +291,8 @@ func placeWorkspaces(ctx context.Context, tx pgx.Tx, staged []stagedPost) (map[i
 }
 
 // replacePosts locks the keys of posts that were stored before, deletes
-// their rows (post, matches, tags) so that the batch inserts them afresh,
+// their rows (post, matches, tags, text labels) so that the batch inserts
+// them afresh, keeps their image labels (but of posts that expire),
 // moves keys whose taken_at changed, and returns which of them had expired:
 // an expired story keeps its content deleted whatever a source re-sends.
 func replacePosts(ctx context.Context, tx pgx.Tx, ids []int64, staged []stagedPost) (map[int64]bool, error) {
@@ -351,11 +372,23 @@ func replacePosts(ctx context.Context, tx pgx.Tx, ids []int64, staged []stagedPo
 		newTime[s.p.ID] = s.p.TakenAt
 	}
 	var movedIDs []int64
-	var movedTimes []time.Time
+	var movedTimes, movedFrom []time.Time
 	for i, id := range oldIDs {
 		if t := newTime[id]; !t.Equal(oldTimes[i]) {
-			movedIDs, movedTimes = append(movedIDs, id), append(movedTimes, t)
+			movedIDs, movedTimes, movedFrom = append(movedIDs, id), append(movedTimes, t), append(movedFrom, oldTimes[i])
 		}
+	}
+	// The batch brings each post's new text labels; a post it expires
+	// loses its image labels too.
+	expiring := make(map[int64]bool)
+	for _, s := range staged {
+		if s.p.Expired {
+			expiring[s.p.ID] = true
+		}
+	}
+	drop := make([]bool, len(oldIDs))
+	for i, id := range oldIDs {
+		drop[i] = expiring[id] || expired[id]
 	}
 	batch := &pgx.Batch{}
 	batch.Queue(`DELETE FROM posts p USING unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
@@ -368,9 +401,14 @@ func replacePosts(ctx context.Context, tx pgx.Tx, ids []int64, staged []stagedPo
 		batch.Queue(`DELETE FROM post_tags m USING unnest($1::bigint[], $2::bytea[], $3::timestamptz[], $4::bigint[]) AS u(place_id, tag, t, id)
 			WHERE m.place_id = u.place_id AND m.tag = u.tag AND m.taken_at = u.t AND m.post_id = u.id`, tPlace, tTag, tTime, tPost)
 	}
+	batch.Queue(`DELETE FROM post_labels l USING unnest($1::bigint[], $2::timestamptz[], $3::bool[]) AS u(id, t, all_origins)
+		WHERE l.post_id = u.id AND l.taken_at = u.t AND (l.origin = 'text' OR u.all_origins)`, oldIDs, oldTimes, drop)
 	if len(movedIDs) > 0 {
 		batch.Queue(`UPDATE post_keys k SET taken_at = u.t FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
 			WHERE k.id = u.id`, movedIDs, movedTimes)
+		// What is left are image labels: they follow the post to its month.
+		batch.Queue(`UPDATE post_labels l SET taken_at = u.t FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS u(id, old, t)
+			WHERE l.post_id = u.id AND l.taken_at = u.old`, movedIDs, movedFrom, movedTimes)
 	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("replace stored posts: %w", err)
@@ -384,6 +422,7 @@ func expiredCopy(s stagedPost) stagedPost {
 	p := *s.p
 	p.Expired = true
 	p.Caption, p.Hashtags, p.Mentions, p.MediaURLs = "", nil, nil, nil
+	p.Sentiment, p.Labels = 0, nil
 	return stagedPost{p: &p, placeIDs: s.placeIDs, doc: encodeDoc(&p)}
 }
 
@@ -490,9 +529,10 @@ func copyPosts(ctx context.Context, tx pgx.Tx, staged []stagedPost, workspaces m
 	return nil
 }
 
-// ExpireStories deletes the content (caption, hashtags, mentions, media) of
-// posts whose ExpiresAt is at or before now and marks them Expired; their
-// matches stay, so counts survive, but their post_tags rows go. It works in
+// ExpireStories deletes the content (caption, hashtags, mentions, media,
+// sentiment and labels of both origins) of posts whose ExpiresAt is at or
+// before now and marks them Expired; their matches stay, so counts
+// survive, but their post_tags and post_labels rows go. It works in
 // chunks of expireChunk posts, one transaction each, so a backlog never
 // holds locks for long, and returns how many posts expired.
 func (db *DB) ExpireStories(ctx context.Context, now time.Time) (int, error) {
@@ -565,7 +605,7 @@ func (db *DB) expireChunk(ctx context.Context, now time.Time) (n int, more bool,
 				return err
 			}
 			tags := distinct(p.Hashtags)
-			p.Caption, p.Hashtags, p.Mentions, p.MediaURLs = "", nil, nil, nil
+			p.Caption, p.Hashtags, p.Mentions, p.MediaURLs, p.Sentiment = "", nil, nil, nil, 0
 			pIDs, pTimes, docs = append(pIDs, p.ID), append(pTimes, p.TakenAt), append(docs, encodeDoc(&p))
 			for _, pl := range places {
 				mPlace, mPost, mTime = append(mPlace, pl), append(mPost, p.ID), append(mTime, p.TakenAt)
@@ -591,6 +631,8 @@ func (db *DB) expireChunk(ctx context.Context, now time.Time) (n int, more bool,
 		batch.Queue(`DELETE FROM post_tags m
 			USING unnest($1::bigint[], $2::bytea[], $3::timestamptz[], $4::bigint[]) AS u(place_id, tag, t, id)
 			WHERE m.place_id = u.place_id AND m.tag = u.tag AND m.taken_at = u.t AND m.post_id = u.id`, tPlace, tTag, tTime, tPost)
+		batch.Queue(`DELETE FROM post_labels l USING unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
+			WHERE l.post_id = u.id AND l.taken_at = u.t`, pIDs, pTimes)
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
 		}

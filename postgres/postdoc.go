@@ -32,6 +32,9 @@ type postDoc struct {
 	Comments   int64    `json:"comments"`
 	Views      int64    `json:"views"`
 	Language   string   `json:"language"`
+	// Sentiment changes with the words, so it is written with them.
+	// Labels are rows of post_labels (two writers replace them).
+	Sentiment float32 `json:"sentiment"`
 }
 
 // authorCard is what authors.card holds: the fields of an author that no
@@ -84,6 +87,8 @@ func encodeDoc(p *geopulse.Post) string {
 	b = strconv.AppendInt(b, p.Views, 10)
 	b = append(b, `,"language":`...)
 	b = canonical.AppendJSONString(b, p.Language)
+	b = append(b, `,"sentiment":`...)
+	b = strconv.AppendFloat(b, float64(p.Sentiment), 'g', -1, 32)
 	b = append(b, '}')
 	return string(b)
 }
@@ -99,6 +104,7 @@ func decodeDoc(p *geopulse.Post, doc string) error {
 	p.ObservedAt, p.Cell = time.UnixMicro(d.ObservedAt).UTC(), d.Cell
 	p.Hashtags, p.Mentions, p.MediaURLs = nilIfEmpty(d.Hashtags), nilIfEmpty(d.Mentions), nilIfEmpty(d.MediaURLs)
 	p.Likes, p.Comments, p.Views, p.Language = d.Likes, d.Comments, d.Views, d.Language
+	p.Sentiment = d.Sentiment
 	return nil
 }
 

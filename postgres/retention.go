@@ -190,10 +190,10 @@ func merge(rep, chunk *geopulse.RetentionReport) {
 }
 
 // deleteRetained deletes those of ids that are still past their window,
-// with their keys, matches and tags, and counts them into rep. Keys are
-// locked in id order first, as ingest batches lock them, and the condition
-// is re-checked by the DELETE: a re-delivery may have moved a post since it
-// was selected.
+// with their keys, matches, tags and labels, and counts them into rep.
+// Keys are locked in id order first, as ingest batches lock them, and the
+// condition is re-checked by the DELETE: a re-delivery may have moved a
+// post since it was selected.
 func deleteRetained(ctx context.Context, tx pgx.Tx, p geopulse.RetentionPolicy, now time.Time, ids []int64, rep *geopulse.RetentionReport) error {
 	if err := lockMatchesShared(ctx, tx); err != nil {
 		return err
@@ -212,6 +212,7 @@ func deleteRetained(ctx context.Context, tx pgx.Tx, p geopulse.RetentionPolicy, 
 	}
 	var (
 		deleted       []int64
+		deletedTimes  []time.Time
 		mPlace, mPost []int64
 		mTime         []time.Time
 		tags          tagKeys
@@ -227,7 +228,7 @@ func deleteRetained(ctx context.Context, tx pgx.Tx, p geopulse.RetentionPolicy, 
 			return fmt.Errorf("delete posts: %w", err)
 		}
 		rep.Add(c.source, geopulse.Kind(c.kind), 1, int64(len(places)), c.takenAt)
-		deleted = append(deleted, c.id)
+		deleted, deletedTimes = append(deleted, c.id), append(deletedTimes, c.takenAt)
 		for _, pl := range places {
 			mPlace, mPost, mTime = append(mPlace, pl), append(mPost, c.id), append(mTime, c.takenAt)
 		}
@@ -247,6 +248,8 @@ func deleteRetained(ctx context.Context, tx pgx.Tx, p geopulse.RetentionPolicy, 
 	batch.Queue(`DELETE FROM post_places m USING unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS u(place_id, t, id)
 		WHERE m.place_id = u.place_id AND m.taken_at = u.t AND m.post_id = u.id`, mPlace, mTime, mPost)
 	tags.queueDelete(batch)
+	batch.Queue(`DELETE FROM post_labels l USING unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
+		WHERE l.post_id = u.id AND l.taken_at = u.t`, deleted, deletedTimes)
 	batch.Queue(`DELETE FROM post_keys WHERE id = ANY($1)`, deleted)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("delete matches: %w", err)

@@ -75,7 +75,7 @@ const subjectPostsSQL = `
 SELECT p.id, p.kind, p.author_id, p.taken_at, p.lat, p.lon, p.accuracy_m, p.expires_at, p.expired,
 	ARRAY(SELECT x FROM unnest(p.place_ids) x WHERE EXISTS (SELECT 1 FROM places w WHERE w.id = x) ORDER BY x),
 	p.doc, coalesce(a.followers, 0), coalesce(a.following, 0), coalesce(a.posts_count, 0), coalesce(a.private, false),
-	coalesce(a.updated_at, p.taken_at), coalesce(a.card, '{}'::json)
+	coalesce(a.updated_at, p.taken_at), coalesce(a.card, '{}'::json), ` + postLabelsSQL + `
 FROM posts p LEFT JOIN authors a ON a.id = p.author_id
 WHERE p.author_id = $1
 ORDER BY p.taken_at, p.id`

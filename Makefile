@@ -4,7 +4,7 @@ BIN     := bin/geopulse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PKGS    := ./...
 
-.PHONY: all build ml-assets demo test vet fuzz bench bench-import bench-10m e2e vendor-web clean
+.PHONY: all build ml-assets demo test vet fuzz bench bench-vision bench-import bench-10m e2e vendor-web clean
 
 all: build
 
@@ -49,6 +49,15 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./geo ./simulate ./text \
 		./source/canonical ./source/instagram ./source/instaloader ./source/x ./source/flickr ./source/mastodon ./source/csvfile
 	./$(BIN) bench -sizes 1000000 $(if $(GEOPULSE_BENCH_POSTGRES),-postgres '$(GEOPULSE_BENCH_POSTGRES)')
+	$(MAKE) bench-vision
+
+# Vision on real photos (needs `make ml-assets` and Debian's darknet and
+# python3-skimage photos): images/s of the whole labeller on both cores, the
+# detector and OCR alone.
+bench-vision:
+	$(GO) test -run '^$$' -bench 'LabelImages' -benchtime 60x ./vision
+	$(GO) test -run '^$$' -bench 'Detect' -benchtime 50x ./vision/detect
+	$(GO) test -run '^$$' -bench 'Read' -benchtime 20x ./vision/ocr
 
 # geopulse import of 1M simulated canonical posts (NDJSON) straight into a
 # fresh embedded store, places included; the summary line has the rate.

@@ -352,6 +352,8 @@ const tests = [
     await page.locator('#volume-chart svg rect').first().waitFor();
     await page.locator('#heatmap svg rect.cell').first().waitFor();
     await page.locator('#hashtags svg text').first().waitFor();
+    // What the posts say: the pipeline's text understanding (ml-assets).
+    await page.locator('#interests svg text').first().waitFor();
     await page.locator('#leaderboard table tbody tr').first().waitFor();
     await page.locator('#authors table tbody tr').first().waitFor();
     // The per-place counts behind the heat layer follow the tables: wait

@@ -330,11 +330,25 @@ func (s *Stream) Stats(ctx context.Context) (Stats, error) {
 }
 
 // WaitDrained returns once the workers have finished every post published
-// so far (Lag is 0), polling every 20 ms, or ctx's error.
+// so far, polling every 20 ms, or ctx's error. The consumer's counters
+// alone are not enough: just after a PubAck the consumer may not yet count
+// the new message (seen: Lag 0 with the post not yet stored). So drained
+// means no message pending or unacknowledged and the consumer having
+// delivered up to the stream's last sequence, read before; or, when that
+// sequence was deleted before delivery (a purge), the counters at zero for
+// half a second.
 func (s *Stream) WaitDrained(ctx context.Context) error {
+	var quietSince time.Time
 	for {
-		lag, err := s.Lag(ctx)
-		if err == nil && lag == 0 {
+		done, lag, err := s.drained(ctx)
+		switch {
+		case err != nil || lag > 0:
+			quietSince = time.Time{}
+		case done:
+			return nil
+		case quietSince.IsZero():
+			quietSince = time.Now()
+		case time.Since(quietSince) >= 500*time.Millisecond:
 			return nil
 		}
 		select {
@@ -346,6 +360,21 @@ func (s *Stream) WaitDrained(ctx context.Context) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+func (s *Stream) drained(ctx context.Context) (done bool, lag int64, err error) {
+	str, err := s.js.Stream(ctx, StreamPosts)
+	if err != nil {
+		return false, 0, err
+	}
+	last := str.CachedInfo().State.LastSeq
+	c, err := s.js.Consumer(ctx, StreamPosts, ConsumerWorkers)
+	if err != nil {
+		return false, 0, err
+	}
+	ci := c.CachedInfo()
+	lag = int64(ci.NumPending) + int64(ci.NumAckPending)
+	return lag == 0 && ci.Delivered.Stream >= last, lag, nil
 }
 
 // Close drains the connection: pending acks and publishes are flushed,

@@ -173,7 +173,9 @@ func (w *world) openStore() {
 func (w *world) startWorker() {
 	ctx, cancel := context.WithCancel(w.ctx)
 	done := make(chan error, 1)
-	worker := gpnats.NewWorker(w.stream, gpnats.WorkerOptions{Ingester: w.pl, Complier: w.pl, MaxWait: 20 * time.Millisecond})
+	// Vision on: stored posts with media also wait in VISION, one more copy
+	// an erasure must find.
+	worker := gpnats.NewWorker(w.stream, gpnats.WorkerOptions{Ingester: w.pl, Complier: w.pl, MaxWait: 20 * time.Millisecond, Vision: true})
 	go func() { done <- worker.Run(ctx) }()
 	w.pub = gpnats.NewPublisher(w.stream, gpnats.PublisherOptions{Gate: pipeline.IntakeCheck{Blocklist: w.pl.Blocklist()}, Now: clock})
 	pub := w.pub
@@ -234,6 +236,15 @@ func (w *world) fill() {
 		posts = append(posts, p.allPosts()...)
 	}
 	w.send(posts...)
+	// What the vision workers would have found in her first picture: a dog,
+	// and her own handle on a sign (OCR reads whatever is written).
+	first := janeInsta.post(0)
+	if err := w.db.ReplaceLabels(w.ctx, geopulse.PostID(first.Source, first.SourceID), geopulse.OriginImage, []geopulse.Label{
+		{Kind: geopulse.LabelObject, Name: "dog", Score: 0.8, Model: "nanodet-coco"},
+		{Kind: geopulse.LabelText, Name: "@" + janeInsta.handle, Score: 0.9, Model: "pp-ocrv4"},
+	}, now); err != nil {
+		w.t.Fatal(err)
+	}
 	// An old geo scrub of hers: it removes nothing, and its message names
 	// her account.
 	errs, err := w.pub.Comply(w.ctx, []*geopulse.ComplianceEvent{{Kind: geopulse.ComplianceScrubGeo, Source: "insta",
@@ -279,7 +290,7 @@ func TestEraseEndToEnd(t *testing.T) {
 	// The scans find her before: they would see her after.
 	w.closeStore()
 	before := scanDuckDB(t, w.path, jane, janeIDs)
-	for _, want := range []string{"authors.card", "posts.doc", "post_places.author_id", "post_tags.post_id", "author_stats.author_id"} {
+	for _, want := range []string{"authors.card", "posts.doc", "post_places.author_id", "post_tags.post_id", "author_stats.author_id", "post_labels.post_id", "post_labels.name"} {
 		if !slices.ContainsFunc(before, func(h string) bool { return strings.HasPrefix(h, want+":") }) {
 			t.Fatalf("before the erasure the scan does not find her in %s: %v", want, before)
 		}
@@ -313,13 +324,14 @@ func TestEraseEndToEnd(t *testing.T) {
 		{
 			ref: geopulse.SubjectRef{Source: "insta", Handle: "@JANE.DOE"},
 			// In POSTS three posts, the scrub event and the broken message
-			// (dead-lettered, and kept for the replay window); its copy
-			// in the dead letters.
-			want: geopulse.ErasureReceipt{AuthorsRemoved: 1, PostsRemoved: 3, StreamMessagesRemoved: 5, DeadLettersRemoved: 1},
+			// (dead-lettered, and kept for the replay window); in VISION
+			// the three posts' labelling jobs; its copy in the dead letters.
+			want: geopulse.ErasureReceipt{AuthorsRemoved: 1, PostsRemoved: 3, StreamMessagesRemoved: 8, DeadLettersRemoved: 1},
 		},
 		{
 			ref:  geopulse.SubjectRef{Source: "x", SourceID: janeX.sourceID},
-			want: geopulse.ErasureReceipt{AuthorsRemoved: 1, PostsRemoved: 2, StreamMessagesRemoved: 2},
+			// Two posts in POSTS, their two jobs in VISION.
+			want: geopulse.ErasureReceipt{AuthorsRemoved: 1, PostsRemoved: 2, StreamMessagesRemoved: 4},
 		},
 	}
 	for _, tt := range tests {
@@ -476,12 +488,12 @@ func TestObjectAndUnknown(t *testing.T) {
 		ref    geopulse.SubjectRef
 		action string
 		posts  int64 // removed from the store
-		stream int   // removed from POSTS
+		stream int   // removed from POSTS and VISION
 		dead   int
 		keys   int // account keys in the receipt
 	}{
 		{"objection keeps the stream", subjects.Object, geopulse.SubjectRef{Source: "insta", Handle: "Jane.Doe"}, geopulse.SubjectObjection, 3, 0, 0, 1},
-		{"erasure after the objection purges it", subjects.Erase, geopulse.SubjectRef{Source: "insta", Handle: "Jane.Doe"}, geopulse.SubjectErasure, 0, 5, 1, 0},
+		{"erasure after the objection purges it", subjects.Erase, geopulse.SubjectRef{Source: "insta", Handle: "Jane.Doe"}, geopulse.SubjectErasure, 0, 8, 1, 0},
 		{"unknown handle", subjects.Erase, geopulse.SubjectRef{Source: "insta", Handle: "@ghost"}, geopulse.SubjectErasure, 0, 0, 0, 0},
 		{"unknown account", subjects.Object, geopulse.SubjectRef{Source: "x", SourceID: "404"}, geopulse.SubjectObjection, 0, 0, 0, 1},
 	}
@@ -555,7 +567,7 @@ func scanDuckDB(t *testing.T, path string, needles []string, ids []int64) []stri
 	for _, c := range cols {
 		tables[c.table] = true
 	}
-	for _, want := range []string{"authors", "author_stats", "posts", "post_places", "post_tags", "suppressions", "tombstones", "compliance_log"} {
+	for _, want := range []string{"authors", "author_stats", "posts", "post_places", "post_tags", "post_labels", "suppressions", "tombstones", "compliance_log"} {
 		if !tables[want] {
 			t.Fatalf("the scan misses table %s: %v", want, tables)
 		}
@@ -599,7 +611,7 @@ func scanStreams(t *testing.T, s *gpnats.Stream, needles []string) []string {
 		t.Fatal(err)
 	}
 	var hits []string
-	for _, name := range []string{gpnats.StreamPosts, gpnats.StreamDeadLetters} {
+	for _, name := range []string{gpnats.StreamPosts, gpnats.StreamVision, gpnats.StreamDeadLetters} {
 		str, err := js.Stream(ctx, name)
 		if err != nil {
 			t.Fatal(err)

@@ -106,25 +106,36 @@ func (c VisionConfig) validate() error {
 	return nil
 }
 
-// labeller builds the labeller, or returns nil when vision is off, or
-// auto and the models are missing.
-func (c VisionConfig) labeller(dir string, logger *slog.Logger) (*vision.Labeller, func(), error) {
+// visionReady reports whether vision runs: off, or auto without the
+// models, says no (with a warning); on without them is an error. Only cheap
+// checks run here, so that a server is up at once; the models load in the
+// background (labeller).
+func (c VisionConfig) visionReady(dir string, logger *slog.Logger) (bool, error) {
 	if c.Mode == "off" {
-		return nil, nil, nil
+		return false, nil
 	}
 	if err := os.Setenv("GEOPULSE_ML_ASSETS", dir); err != nil {
-		return nil, nil, err
+		return false, err
 	}
-	model := cmp.Or(c.Detector.Model, filepath.Join(dir, "nanodet", "nanodet.onnx"))
+	model := c.model(dir)
 	if err := onnx.Init(); err != nil || !exists(model) {
 		if c.Mode == "on" {
-			return nil, nil, fmt.Errorf("vision.mode on, but the models are missing (run `make ml-assets`): %v", cmp.Or(err, fmt.Errorf("no %s", model)))
+			return false, fmt.Errorf("vision.mode on, but the models are missing (run `make ml-assets`): %v", cmp.Or(err, fmt.Errorf("no %s", model)))
 		}
 		logger.Warn("vision off: models missing; run `make ml-assets` to label pictures", "assets", dir)
-		return nil, nil, nil
+		return false, nil
 	}
+	return true, nil
+}
+
+func (c VisionConfig) model(dir string) string {
+	return cmp.Or(c.Detector.Model, filepath.Join(dir, "nanodet", "nanodet.onnx"))
+}
+
+// labeller loads the models and builds the labeller; close frees them.
+func (c VisionConfig) labeller(dir string) (l *vision.Labeller, close func(), err error) {
 	opts := onnx.Options{IntraOpThreads: max(c.Threads, 1)}
-	dc := detect.Config{Kind: c.Detector.Kind, Model: model, LabelsFile: c.Detector.Labels, Name: c.Detector.Name,
+	dc := detect.Config{Kind: c.Detector.Kind, Model: c.model(dir), LabelsFile: c.Detector.Labels, Name: c.Detector.Name,
 		Version: cmp.Or(c.Detector.Version, nanodetVersion), InputSize: c.Detector.InputSize, MinScore: c.Detector.MinScore, Onnx: opts}
 	if c.Detector.Model == "" {
 		dc.Name = cmp.Or(dc.Name, "nanodet-coco")
@@ -152,7 +163,7 @@ func (c VisionConfig) labeller(dir string, logger *slog.Logger) (*vision.Labelle
 	for _, n := range c.Fetch.AllowNets {
 		fc.AllowNets = append(fc.AllowNets, netip.MustParsePrefix(n))
 	}
-	l := &vision.Labeller{Fetch: fetch.New(fc), Detector: det, OCR: rd, MaxImages: c.MaxImages}
+	l = &vision.Labeller{Fetch: fetch.New(fc), Detector: det, OCR: rd, MaxImages: c.MaxImages}
 	return l, func() {
 		for _, f := range closers {
 			f()
@@ -165,26 +176,33 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// startVision runs the vision workers until Close stops them, when vision
-// is on. It reports whether they run (the pipeline workers then queue jobs).
+// startVision runs the vision workers until ctx ends, when vision is on,
+// and reports whether they run (the pipeline workers then queue jobs). The
+// models load in the background: jobs wait in VISION meanwhile.
 func (m *Main) startVision(ctx context.Context) (bool, error) {
-	l, closeModels, err := m.Config.Vision.labeller(m.Config.mlAssets(), m.Logger)
-	if err != nil || l == nil {
+	cfg, dir := m.Config.Vision, m.Config.mlAssets()
+	on, err := cfg.visionReady(dir, m.Logger)
+	if err != nil || !on {
 		return false, err
 	}
-	if m.Text != nil {
-		l.Derive = m.Text.DeriveImage
-	}
-	w := gpnats.NewVisionWorker(m.Stream, gpnats.VisionOptions{Labeller: l, Store: m.Store,
-		Concurrency: m.Config.Vision.Concurrency, Logger: m.Logger, Registerer: m.Registry})
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()
+		l, closeModels, err := cfg.labeller(dir)
+		if err != nil {
+			m.Logger.Error("vision models did not load; pictures stay unlabelled", "error", err)
+			return
+		}
 		defer closeModels()
+		if m.Text != nil {
+			l.Derive = m.Text.DeriveImage
+		}
+		m.Logger.Info("vision on", "detector", l.Detector.Name(), "ocr", l.OCR != nil, "concurrency", max(cfg.Concurrency, 1))
+		w := gpnats.NewVisionWorker(m.Stream, gpnats.VisionOptions{Labeller: l, Store: m.Store,
+			Concurrency: cfg.Concurrency, Logger: m.Logger, Registerer: m.Registry})
 		if err := w.Run(ctx); err != nil {
 			m.Logger.Error("vision workers stopped", "error", err)
 		}
 	}()
-	m.Logger.Info("vision on", "detector", l.Detector.Name(), "ocr", l.OCR != nil, "concurrency", max(m.Config.Vision.Concurrency, 1))
 	return true, nil
 }

@@ -100,7 +100,7 @@ async function load() {
   if (state.abort) state.abort.abort();
   state.abort = new AbortController();
   const signal = state.abort.signal;
-  for (const id of ['volume-chart', 'heatmap', 'hashtags', 'leaderboard', 'authors']) clear($(id)).append(h('div', { class: 'skeleton' }));
+  for (const id of ['volume-chart', 'heatmap', 'hashtags', 'interests', 'brands', 'labels', 'leaderboard', 'authors']) clear($(id)).append(h('div', { class: 'skeleton' }));
 
   const ids = placeIDs();
   const aq = new URLSearchParams({ from: iso(w.from), to: iso(w.to), interval: w.hourly ? 'hour' : 'day', limit: '10' });
@@ -127,7 +127,7 @@ function render() {
   renderKPIs(d);
   renderVolume(d);
   heatmap($('heatmap'), d.hour_of_week);
-  bars($('hashtags'), d.top_hashtags.map((t) => ({ label: `#${t.term}`, value: t.posts })), { empty: 'No hashtags in this range.' });
+  renderTerms(d);
   renderLeaderboard(d);
   renderAuthors(d);
 }
@@ -135,8 +135,18 @@ function render() {
 let resizing;
 window.addEventListener('resize', () => {
   clearTimeout(resizing);
-  resizing = setTimeout(() => { if (state.data) { renderVolume(state.data); heatmap($('heatmap'), state.data.hour_of_week); bars($('hashtags'), state.data.top_hashtags.map((t) => ({ label: `#${t.term}`, value: t.posts }))); } }, 150);
+  resizing = setTimeout(() => { if (state.data) { renderVolume(state.data); heatmap($('heatmap'), state.data.hour_of_week); renderTerms(state.data); } }, 150);
 });
+
+// renderTerms draws the top lists: hashtags, and what the posts show and
+// say (interests, brands, objects in the pictures).
+function renderTerms(d) {
+  const terms = (list, prefix = '') => (list || []).map((t) => ({ label: `${prefix}${t.term}`, value: t.posts }));
+  bars($('hashtags'), terms(d.top_hashtags, '#'), { empty: 'No hashtags in this range.' });
+  bars($('interests'), terms(d.top_interests), { empty: 'No interests in this range.' });
+  bars($('brands'), terms(d.top_brands), { empty: 'No brands in this range.' });
+  bars($('labels'), terms(d.top_labels), { empty: 'No labelled pictures in this range (the vision workers label pictures of posts at your places).' });
+}
 
 function renderKPIs(d) {
   const box = clear($('kpis'));

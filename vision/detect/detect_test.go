@@ -186,3 +186,28 @@ func BenchmarkDetectParallel(b *testing.B) {
 		}
 	})
 }
+
+// A classifier's scores: logits are softmaxed, probabilities kept; classes
+// below MinScore and ignored ones drop out; best first.
+func TestClasses(t *testing.T) {
+	d := &Detector{cfg: Config{Kind: KindClassifier, Labels: []string{"beach", "forest", "street"}, MinScore: 0.2, MaxObjs: 5},
+		ignore: map[int]bool{}}
+	got, err := d.classes([]float32{2, 0, 1}) // logits
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Label != "beach" || got[1].Label != "street" || got[0].Score < 0.66 || got[0].Score > 0.67 {
+		t.Errorf("logits: %+v, want beach (0.665) then street (0.245)", got)
+	}
+	got, _ = d.classes([]float32{0.1, 0.7, 0.2}) // probabilities
+	if len(got) != 2 || got[0].Label != "forest" || got[0].Score != 0.7 {
+		t.Errorf("probabilities: %+v, want forest 0.7, street 0.2", got)
+	}
+	d.ignore[1] = true
+	if got, _ = d.classes([]float32{0.1, 0.7, 0.2}); len(got) != 1 || got[0].Label != "street" {
+		t.Errorf("with forest ignored: %+v", got)
+	}
+	if _, err := d.classes([]float32{1, 2}); err == nil {
+		t.Error("two scores for three labels were accepted")
+	}
+}

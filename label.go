@@ -118,3 +118,15 @@ func cleanLabelText(s string) bool {
 	}
 	return true
 }
+
+// RequiredLabels returns the labels a feed filter requires (Label: an
+// object, Brand, Interest), kind and name only, named as stores keep them.
+func (f PostFilter) RequiredLabels() []Label {
+	var out []Label
+	for _, l := range []Label{{Kind: LabelObject, Name: f.Label}, {Kind: LabelBrand, Name: f.Brand}, {Kind: LabelInterest, Name: f.Interest}} {
+		if l.Name = strings.ToLower(strings.TrimSpace(l.Name)); l.Name != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -165,33 +165,15 @@ func candidatesSQL(placeIDs []int64, f geopulse.PostFilter, hashtag string, afte
 		t := sqlTime(after.takenAt)
 		where = append(where, fmt.Sprintf(`(taken_at < %s OR post_id < %d)`, t, after.id))
 	}
-	for _, l := range labelFilters(f) {
-		cond := append([]string{`kind = '` + string(l.kind) + `'`, `name = ?`}, times...)
+	for _, l := range f.RequiredLabels() {
+		cond := append([]string{`kind = '` + string(l.Kind) + `'`, `name = ?`}, times...)
 		where = append(where, `post_id IN (SELECT post_id FROM post_labels WHERE `+strings.Join(cond, ` AND `)+`)`)
-		args = append(args, l.name)
+		args = append(args, l.Name)
 	}
 	// A literal LIMIT makes this a top-n whose running threshold skips row
 	// groups by their taken_at zonemaps.
 	return fmt.Sprintf(`WITH c AS (SELECT post_id, taken_at FROM %s WHERE %s ORDER BY taken_at DESC, post_id DESC LIMIT %d) `,
 		table, strings.Join(where, ` AND `), n) + postPageSQL, args
-}
-
-// labelFilter is one label a feed requires.
-type labelFilter struct {
-	kind geopulse.LabelKind
-	name string
-}
-
-// labelFilters returns the label, brand and interest a filter requires,
-// with names lower-cased as labels are stored.
-func labelFilters(f geopulse.PostFilter) []labelFilter {
-	var out []labelFilter
-	for _, l := range []labelFilter{{geopulse.LabelObject, f.Label}, {geopulse.LabelBrand, f.Brand}, {geopulse.LabelInterest, f.Interest}} {
-		if l.name = strings.ToLower(strings.TrimSpace(l.name)); l.name != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // queryPosts runs a postPageSQL query and returns its posts in order.

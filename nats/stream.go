@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -212,6 +213,60 @@ func (s *Stream) setup(ctx context.Context) error {
 		return fmt.Errorf("set up consumer %s: %w", ConsumerWorkers, err)
 	}
 	return s.setupVision(ctx)
+}
+
+// consume runs n fetch loops on a durable consumer until ctx ends, handing
+// each fetched batch to handle (with a context that outlives ctx: the
+// messages are ours until settled, and abandoning them would delay them by
+// AckWait). Fetch errors (leader changes, reconnects) go to fetchErr and
+// are retried with a growing pause. It returns an error only if the
+// consumer cannot be found at start.
+func (s *Stream) consume(ctx context.Context, stream, consumer string, n, batch int, maxWait time.Duration,
+	handle func(context.Context, []jetstream.Msg), fetchErr func(error)) error {
+	var cons jetstream.Consumer
+	err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
+		cons, err = s.js.Consumer(ctx, stream, consumer)
+		return err
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("consumer %s: %w", consumer, err)
+	}
+	var wg sync.WaitGroup
+	for range max(n, 1) {
+		wg.Go(func() {
+			pause := 50 * time.Millisecond
+			msgs := make([]jetstream.Msg, 0, batch)
+			for ctx.Err() == nil {
+				fetched, err := cons.Fetch(batch, jetstream.FetchMaxWait(maxWait))
+				if err == nil {
+					msgs = msgs[:0]
+					// Read the whole batch even if ctx ends meanwhile.
+					for msg := range fetched.Messages() {
+						msgs = append(msgs, msg)
+					}
+					err = fetched.Error()
+					if len(msgs) > 0 {
+						handle(context.WithoutCancel(ctx), msgs)
+					}
+				}
+				if err != nil && !errors.Is(err, natsgo.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+					fetchErr(err)
+					select {
+					case <-ctx.Done():
+					case <-time.After(pause):
+					}
+					pause = min(2*pause, 2*time.Second)
+					continue
+				}
+				pause = 50 * time.Millisecond
+			}
+		})
+	}
+	wg.Wait()
+	return nil
 }
 
 // retryUnavailable retries f while JetStream is not yet available (a fresh

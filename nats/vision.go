@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/geopulse/geopulse"
@@ -203,48 +202,14 @@ func (w *VisionWorker) Run(ctx context.Context) error {
 	if w.opts.Labeller == nil || w.opts.Store == nil {
 		return errors.New("vision worker: Labeller and Store are required")
 	}
-	var cons jetstream.Consumer
-	err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
-		cons, err = w.stream.js.Consumer(ctx, StreamVision, ConsumerVision)
-		return err
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("vision worker: consumer %s: %w", ConsumerVision, err)
-	}
-	var wg sync.WaitGroup
-	for range w.opts.Concurrency {
-		wg.Go(func() { w.loop(ctx, cons) })
-	}
-	wg.Wait()
-	return nil
-}
-
-func (w *VisionWorker) loop(ctx context.Context, cons jetstream.Consumer) {
-	pause := 50 * time.Millisecond
-	for ctx.Err() == nil {
-		// One job at a time per loop: a job takes tens of milliseconds, so
-		// batching saves nothing and would hold jobs other loops could run.
-		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second))
-		if err == nil {
-			for msg := range batch.Messages() {
-				w.handle(context.WithoutCancel(ctx), msg)
+	// One job at a time per loop: a job takes tens of milliseconds, so
+	// batching saves nothing and would hold jobs other loops could run.
+	return w.stream.consume(ctx, StreamVision, ConsumerVision, w.opts.Concurrency, 1, time.Second,
+		func(ctx context.Context, msgs []jetstream.Msg) {
+			for _, msg := range msgs {
+				w.handle(ctx, msg)
 			}
-			err = batch.Error()
-		}
-		if err != nil && !errors.Is(err, natsgo.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
-			w.logger.Debug("vision fetch", slog.Any(keyError, err))
-			select {
-			case <-ctx.Done():
-			case <-time.After(pause):
-			}
-			pause = min(2*pause, 2*time.Second)
-			continue
-		}
-		pause = 50 * time.Millisecond
-	}
+		}, func(err error) { w.logger.Debug("vision fetch", slog.Any(keyError, err)) })
 }
 
 func (w *VisionWorker) handle(ctx context.Context, msg jetstream.Msg) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/geopulse/geopulse"
@@ -92,56 +91,11 @@ func NewWorker(s *Stream, opts WorkerOptions) *Worker {
 // batches in hand and returns nil. It returns an error only if the consumer
 // cannot be found at start.
 func (w *Worker) Run(ctx context.Context) error {
-	var cons jetstream.Consumer
-	err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
-		cons, err = w.stream.js.Consumer(ctx, StreamPosts, ConsumerWorkers)
-		return err
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("worker: consumer %s: %w", ConsumerWorkers, err)
-	}
-	var wg sync.WaitGroup
-	for range w.opts.Concurrency {
-		wg.Go(func() { w.loop(ctx, cons) })
-	}
-	wg.Wait()
-	return nil
-}
-
-func (w *Worker) loop(ctx context.Context, cons jetstream.Consumer) {
-	pause := 50 * time.Millisecond
-	msgs := make([]jetstream.Msg, 0, w.opts.Batch)
-	for ctx.Err() == nil {
-		batch, err := cons.Fetch(w.opts.Batch, jetstream.FetchMaxWait(w.opts.MaxWait))
-		if err == nil {
-			msgs = msgs[:0]
-			// Read the whole batch even if ctx ends meanwhile: these messages
-			// are ours until acked, and abandoning them would delay them by
-			// AckWait.
-			for msg := range batch.Messages() {
-				msgs = append(msgs, msg)
-			}
-			err = batch.Error()
-			if len(msgs) > 0 {
-				w.handle(context.WithoutCancel(ctx), msgs)
-			}
-		}
-		if err != nil && !errors.Is(err, natsgo.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
-			// Leader changes and reconnects: wait a little and fetch again.
+	return w.stream.consume(ctx, StreamPosts, ConsumerWorkers, w.opts.Concurrency, w.opts.Batch, w.opts.MaxWait,
+		w.handle, func(err error) {
 			w.m.fetchErrors.Inc()
 			w.logger.Debug("worker fetch", slog.Any(keyError, err))
-			select {
-			case <-ctx.Done():
-			case <-time.After(pause):
-			}
-			pause = min(2*pause, 2*time.Second)
-			continue
-		}
-		pause = 50 * time.Millisecond
-	}
+		})
 }
 
 // item is one message of a batch with its decoded post or event.

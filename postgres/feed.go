@@ -217,11 +217,11 @@ func feedSQL(f geopulse.PostFilter, hashtag string, after *cursor, n int) (strin
 	if len(f.Kinds) > 0 {
 		conds = append(conds, `m.kind = ANY(`+args.add(kindList(kindStrings(f.Kinds)))+`::text[])`)
 	}
-	for _, l := range labelFilters(f) {
+	for _, l := range f.RequiredLabels() {
 		// PostgreSQL merges post_labels_name, walked in feed order, with
 		// the match index (a merge semi-join), rare label or common.
 		conds = append(conds, fmt.Sprintf(`EXISTS (SELECT 1 FROM post_labels l
-			WHERE l.post_id = m.post_id AND l.taken_at = m.taken_at AND l.kind = '%s' AND l.name = %s)`, l.kind, args.add(l.name)))
+			WHERE l.post_id = m.post_id AND l.taken_at = m.taken_at AND l.kind = '%s' AND l.name = %s)`, l.Kind, args.add(l.Name)))
 	}
 	if after != nil {
 		conds = append(conds, fmt.Sprintf(`(m.taken_at, m.post_id) < (%s, %s)`, args.add(after.takenAt), args.add(after.id)))

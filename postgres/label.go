@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -135,22 +134,4 @@ func decodeLabels(postID int64, raw []byte) ([]geopulse.Label, error) {
 		l.Origin, l.Kind = geopulse.LabelOrigin(origin), geopulse.LabelKind(kind)
 	}
 	return out, nil
-}
-
-// labelFilter is one label a feed requires.
-type labelFilter struct {
-	kind geopulse.LabelKind
-	name string
-}
-
-// labelFilters returns the label, brand and interest a filter requires,
-// with names lower-cased as labels are stored.
-func labelFilters(f geopulse.PostFilter) []labelFilter {
-	var out []labelFilter
-	for _, l := range []labelFilter{{geopulse.LabelObject, f.Label}, {geopulse.LabelBrand, f.Brand}, {geopulse.LabelInterest, f.Interest}} {
-		if l.name = strings.ToLower(strings.TrimSpace(l.name)); l.name != "" {
-			out = append(out, l)
-		}
-	}
-	return out
 }

@@ -329,7 +329,7 @@ func TestEraseEndToEnd(t *testing.T) {
 			want: geopulse.ErasureReceipt{AuthorsRemoved: 1, PostsRemoved: 3, StreamMessagesRemoved: 8, DeadLettersRemoved: 1},
 		},
 		{
-			ref:  geopulse.SubjectRef{Source: "x", SourceID: janeX.sourceID},
+			ref: geopulse.SubjectRef{Source: "x", SourceID: janeX.sourceID},
 			// Two posts in POSTS, their two jobs in VISION.
 			want: geopulse.ErasureReceipt{AuthorsRemoved: 1, PostsRemoved: 2, StreamMessagesRemoved: 4},
 		},

@@ -74,14 +74,20 @@ func TextLabels(ls []Label) ([]Label, error) {
 // back the same from every store. EINVALID (ReasonInvalidField) for an
 // unknown kind, an empty name, a score that is not finite, or text that is
 // not valid UTF-8 or holds control characters (PostgreSQL text cannot hold
-// NUL).
+// NUL), or for an origin other than OriginText and OriginImage.
 func NormalizeLabels(ls []Label, origin LabelOrigin) ([]Label, error) {
+	if origin != OriginText && origin != OriginImage {
+		return nil, Errorf(EINVALID, "Unknown label origin %q.", origin)
+	}
 	if len(ls) == 0 {
 		return nil, nil
 	}
 	out := make([]Label, 0, len(ls))
 	for _, l := range ls {
 		l.Origin = origin
+		// Checked before lower-casing, which would turn invalid UTF-8
+		// into U+FFFD silently.
+		clean := cleanLabelText(l.Name) && cleanLabelText(l.Model) && cleanLabelText(l.Version)
 		l.Name = strings.ToLower(strings.TrimSpace(l.Name))
 		switch {
 		case !slices.Contains(LabelKinds, l.Kind):
@@ -90,7 +96,7 @@ func NormalizeLabels(ls []Label, origin LabelOrigin) ([]Label, error) {
 			return nil, Reject(ReasonInvalidField, "A label needs a name.")
 		case math.IsNaN(float64(l.Score)) || math.IsInf(float64(l.Score), 0):
 			return nil, Reject(ReasonInvalidField, "Label score must be a finite number.")
-		case !cleanLabelText(l.Name) || !cleanLabelText(l.Model) || !cleanLabelText(l.Version):
+		case !clean:
 			return nil, Reject(ReasonInvalidField, "Label text must be valid UTF-8 without control characters.")
 		}
 		out = append(out, l)

@@ -27,9 +27,6 @@ var postLabelsColumns = []string{"post_id", "taken_at", "origin", "kind", "name"
 // when the post is not stored or its content expired; EINVALID for a bad
 // origin or label.
 func (db *DB) ReplaceLabels(ctx context.Context, postID int64, origin geopulse.LabelOrigin, labels []geopulse.Label, at time.Time) error {
-	if origin != geopulse.OriginText && origin != geopulse.OriginImage {
-		return geopulse.Errorf(geopulse.EINVALID, "Unknown label origin %q.", origin)
-	}
 	ls, err := geopulse.NormalizeLabels(labels, origin)
 	if err != nil {
 		return err

@@ -64,7 +64,11 @@ func Load(dir string) (*Analyzer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("text assets: %w", err)
 	}
-	a.brands, err = LoadBrands(f, a.languages)
+	var topics []string
+	for _, in := range a.interests.Interests {
+		topics = append(append(topics, in.Hashtags...), in.Keywords...)
+	}
+	a.brands, err = LoadBrands(f, a.languages, topics...)
 	f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("text assets %s: %w", NSIFile, err)

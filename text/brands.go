@@ -25,7 +25,7 @@ const (
 	maxBrandTokens = 4
 	// ambiguousRank: a one-word name among this many most frequent words
 	// of a common language is ambiguous ("Target", "Next", "Coach", "Dia").
-	ambiguousRank = 5000
+	ambiguousRank = 10000 // the whole lists: "cheers" (7,787th) made a top brand of the demo
 	// phraseRank: a name made only of words this frequent is ambiguous
 	// too ("Best One", "The Store").
 	phraseRank = 300
@@ -72,8 +72,14 @@ type nsiFile struct {
 
 // LoadBrands reads the brands tree of the name-suggestion index (nsi.json).
 // Operators, transit networks and flags are not brands a post talks about.
-// langs, when not nil, marks names that are everyday words as ambiguous.
-func LoadBrands(r io.Reader, langs *Languages) (*Brands, error) {
+// langs, when not nil, marks names that are everyday words as ambiguous;
+// so are topics, the words of the interest taxonomy ("cappuccino", "yoga"):
+// a café chain named Cappuccino does not make every #cappuccino its own.
+func LoadBrands(r io.Reader, langs *Languages, topics ...string) (*Brands, error) {
+	topic := make(map[string]bool, len(topics))
+	for _, t := range topics {
+		topic[strings.ReplaceAll(Fold(t), " ", "")] = true
+	}
 	var f nsiFile
 	if err := json.NewDecoder(r).Decode(&f); err != nil {
 		return nil, fmt.Errorf("decode nsi: %w", err)
@@ -189,7 +195,7 @@ func LoadBrands(r io.Reader, langs *Languages) (*Brands, error) {
 			continue
 		}
 		b.byName[key] = id
-		if isAmbiguous(key, langs) {
+		if isAmbiguous(key, langs) || topic[strings.ReplaceAll(key, " ", "")] {
 			// Remembered per name: "Apple Store" is clear, "Apple" is not.
 			b.byName[key] = -id - 1
 		}
@@ -355,11 +361,12 @@ func (b *Brands) find(dst []BrandMatch, ts *tokens, place bool, categories []str
 	return dst
 }
 
-// tag looks up a hashtag or mention (folded, without its mark). Tags are
-// deliberate, so even an ambiguous name counts, with less weight: #apple
-// is as often fruit as phones. A hashtag that only strings everyday words
-// together (#coffeetime, #goodlife) is a topic, not a brand; an @mention
-// of it is an account, so it counts.
+// tag looks up a hashtag or mention (folded, without its mark). A hashtag
+// of an ambiguous name (#style, #cheers, #apple) or one that only strings
+// everyday words together (#coffeetime, #goodlife) is a topic, not a brand:
+// measured on the demo's captions, counting them made "cheers", "style"
+// and "cappuccino" top brands. An @mention is an account, so it counts,
+// an ambiguous one with less weight.
 func (b *Brands) tag(dst []BrandMatch, fold string, mention bool) []BrandMatch {
 	if strings.IndexByte(fold, '_') >= 0 {
 		fold = strings.ReplaceAll(fold, "_", "")
@@ -369,6 +376,9 @@ func (b *Brands) tag(dst []BrandMatch, fold string, mention bool) []BrandMatch {
 		return dst
 	}
 	if id < 0 {
+		if !mention {
+			return dst
+		}
 		return b.add(dst, -id-1, scoreCapital)
 	}
 	return b.add(dst, id, scoreTagged)

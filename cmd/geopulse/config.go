@@ -89,6 +89,9 @@ type DemoConfig struct {
 	HistoryPosts int     `yaml:"history_posts"` // posts seeded over the past HistoryDays on first start
 	HistoryDays  int     `yaml:"history_days"`
 	Venues       int     `yaml:"venues"`
+	// MediaDir holds sample photos served to the demo's vision workers
+	// (auto: Debian's darknet or skimage photos when installed; off: none).
+	MediaDir string `yaml:"media_dir"`
 }
 
 // DefaultConfig returns the configuration used when nothing is set.

@@ -24,6 +24,7 @@ type demo struct {
 	drain  func(context.Context) error
 	logger *slog.Logger
 	world  *simulate.World
+	media  *demoMedia // nil: live posts keep the world's unreachable media URLs
 }
 
 // setup creates the demo workspace on first start (places and history), and
@@ -144,6 +145,7 @@ func (d *demo) stream(ctx context.Context) {
 			for i := range posts {
 				posts[i] = d.world.Live(now.UTC())
 			}
+			d.media.rewrite(posts, now)
 			if _, err := d.ingester.Ingest(ctx, posts); err != nil && !errors.Is(err, context.Canceled) {
 				d.logger.Error("demo stream", "error", err)
 			}

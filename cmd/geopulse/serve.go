@@ -167,6 +167,18 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	root := nethttp.NewServeMux()
 	root.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	var media *demoMedia
+	if role == roleServe && m.Config.Demo.Enabled && m.Config.Demo.MediaDir != "off" {
+		if media = newDemoMedia(m.Config.Demo.MediaDir); media != nil {
+			port := m.ln.Addr().(*net.TCPAddr).Port
+			media.base = fmt.Sprintf("http://127.0.0.1:%d", port)
+			root.Handle("GET /demo/media/{name}", media)
+			// The vision workers refuse loopback (SSRF) unless told: this
+			// one address, for the demo's own photos.
+			m.Config.Vision.Fetch.AllowNets = append(m.Config.Vision.Fetch.AllowNets, "127.0.0.1/32")
+			m.Logger.Info("demo photos for the vision workers", "dir", media.dir, "photos", len(media.files))
+		}
+	}
 	root.Handle("/", handler)
 	m.server.Handler = root
 
@@ -199,7 +211,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 
 	if role == roleServe && m.Config.Demo.Enabled {
 		demo := &demo{cfg: m.Config.Demo, store: m.Store, places: m.Pipeline.Places(), ingester: m.Publisher,
-			drain: m.Stream.WaitDrained, logger: m.Logger}
+			drain: m.Stream.WaitDrained, logger: m.Logger, media: media}
 		if m.DemoKey, err = demo.setup(ctx, m.Stdout, m.URL()); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

@@ -100,6 +100,10 @@ func (f *Fetcher) dialContext(ctx context.Context, network, addr string) (net.Co
 		return nil, permanent(geopulse.EINVALID, ReasonRefusedURL, err, "malformed media port %q", portStr)
 	}
 	trusted := f.trustedHost(host)
+	if tld := reserved(host); tld != "" && !trusted {
+		// Never in the public DNS: asking a resolver only waits.
+		return nil, permanent(geopulse.ENOTFOUND, ReasonUnavailable, nil, "media host %s is under the reserved name .%s", host, tld)
+	}
 	var ips []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
 		ips = []netip.Addr{ip}

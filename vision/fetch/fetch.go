@@ -165,6 +165,21 @@ func checkURL(u *url.URL) error {
 	return nil
 }
 
+// reservedTLDs are the special-use names that never resolve publicly
+// (RFC 2606, RFC 6761); "localhost" is refused by the address rules.
+var reservedTLDs = []string{"example", "invalid", "test"}
+
+// reserved returns the reserved name host lies under, or "".
+func reserved(host string) string {
+	host = normalizeHost(host)
+	for _, tld := range reservedTLDs {
+		if host == tld || strings.HasSuffix(host, "."+tld) {
+			return tld
+		}
+	}
+	return ""
+}
+
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > f.cfg.MaxRedirects {
 		return permanent(geopulse.EINVALID, ReasonRefusedURL, nil, "refused media URL: more than %d redirects", f.cfg.MaxRedirects)

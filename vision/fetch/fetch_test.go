@@ -139,6 +139,15 @@ func TestRefusesURLs(t *testing.T) {
 	}
 }
 
+// Reserved names never resolve publicly: refused without asking a resolver
+// (the test's dial hook would fail the test if one were dialled).
+func TestReservedNames(t *testing.T) {
+	for _, raw := range []string{"https://cdn.example/media/1.jpg", "http://EXAMPLE./a.png", "http://x.invalid/a.png", "http://a.b.test/a.png"} {
+		_, _, err := New(Config{}).Image(t.Context(), raw)
+		wantFailure(t, err, geopulse.ENOTFOUND, ReasonUnavailable, false)
+	}
+}
+
 // TestRedirects follows /hop/N → /hop/N-1 … → /hop/0, which is an image.
 func TestRedirects(t *testing.T) {
 	png := pngBytes(t, 4, 4)

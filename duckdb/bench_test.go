@@ -20,6 +20,8 @@ import (
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/pipeline"
 	"github.com/geopulse/geopulse/simulate"
+	"github.com/geopulse/geopulse/text"
+	"github.com/geopulse/geopulse/vision/onnx"
 )
 
 // Benchmark world: 10,000 venues in 100 workspaces of 100 (so a workspace's
@@ -467,7 +469,20 @@ func rssMB() float64 {
 // ingest: the simulator's posts (whose authors' counts change with every
 // post) through the pipeline into a fresh store with 10,000 places, in
 // batches of 10,000. GEOPULSE_BENCH_INGEST sets the post count (300,000).
+// text=on adds the text understanding (language, sentiment, brands,
+// interests; needs `make ml-assets`), as serve runs it.
 func BenchmarkIngestPipeline(b *testing.B) {
+	b.Run("text=off", func(b *testing.B) { benchIngestPipeline(b, nil) })
+	b.Run("text=on", func(b *testing.B) {
+		an, err := text.Load(filepath.Join(onnx.AssetsDir(), "text"))
+		if err != nil {
+			b.Skipf("text assets: %v", err)
+		}
+		benchIngestPipeline(b, an)
+	})
+}
+
+func benchIngestPipeline(b *testing.B, an *text.Analyzer) {
 	n := 300_000
 	if s := os.Getenv("GEOPULSE_BENCH_INGEST"); s != "" {
 		var err error
@@ -492,7 +507,7 @@ func BenchmarkIngestPipeline(b *testing.B) {
 		if err := benchLoadPlaces(ctx, db, ws.ID, world.Places()); err != nil {
 			b.Fatal(err)
 		}
-		pl, err := pipeline.New(ctx, db, pipeline.Options{Now: func() time.Time { return end }, MaxFuture: 365 * 24 * time.Hour})
+		pl, err := pipeline.New(ctx, db, pipeline.Options{Now: func() time.Time { return end }, MaxFuture: 365 * 24 * time.Hour, Text: an})
 		if err != nil {
 			b.Fatal(err)
 		}

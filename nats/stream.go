@@ -215,14 +215,15 @@ func (s *Stream) setup(ctx context.Context) error {
 	return s.setupVision(ctx)
 }
 
-// consume runs n fetch loops on a durable consumer until ctx ends, handing
+// consume runs n fetch loops on a durable consumer until ctx ends, each
+// first calling start (when set) on its own goroutine, and handing
 // each fetched batch to handle (with a context that outlives ctx: the
 // messages are ours until settled, and abandoning them would delay them by
 // AckWait). Fetch errors (leader changes, reconnects) go to fetchErr and
 // are retried with a growing pause. It returns an error only if the
 // consumer cannot be found at start.
 func (s *Stream) consume(ctx context.Context, stream, consumer string, n, batch int, maxWait time.Duration,
-	handle func(context.Context, []jetstream.Msg), fetchErr func(error)) error {
+	start func(), handle func(context.Context, []jetstream.Msg), fetchErr func(error)) error {
 	var cons jetstream.Consumer
 	err := retryUnavailable(ctx, func(ctx context.Context) (err error) {
 		cons, err = s.js.Consumer(ctx, stream, consumer)
@@ -237,6 +238,9 @@ func (s *Stream) consume(ctx context.Context, stream, consumer string, n, batch 
 	var wg sync.WaitGroup
 	for range max(n, 1) {
 		wg.Go(func() {
+			if start != nil {
+				start()
+			}
 			pause := 50 * time.Millisecond
 			msgs := make([]jetstream.Msg, 0, batch)
 			for ctx.Err() == nil {

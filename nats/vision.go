@@ -154,6 +154,9 @@ type VisionOptions struct {
 	// the labeller's own threads: on two cores, one job with two
 	// intra-op threads or two jobs with one thread each.
 	Concurrency int
+	// Start, when set, runs first on each labelling goroutine (e.g.
+	// vision.Background, which lowers its thread's priority).
+	Start func()
 	// MaxDeliver is how many deliveries a failing job gets; default 5.
 	MaxDeliver int
 	// Backoff is the redelivery delay after the first failure, doubling up
@@ -204,7 +207,7 @@ func (w *VisionWorker) Run(ctx context.Context) error {
 	}
 	// One job at a time per loop: a job takes tens of milliseconds, so
 	// batching saves nothing and would hold jobs other loops could run.
-	return w.stream.consume(ctx, StreamVision, ConsumerVision, w.opts.Concurrency, 1, time.Second,
+	return w.stream.consume(ctx, StreamVision, ConsumerVision, w.opts.Concurrency, 1, time.Second, w.opts.Start,
 		func(ctx context.Context, msgs []jetstream.Msg) {
 			for _, msg := range msgs {
 				w.handle(ctx, msg)

@@ -91,7 +91,7 @@ func NewWorker(s *Stream, opts WorkerOptions) *Worker {
 // batches in hand and returns nil. It returns an error only if the consumer
 // cannot be found at start.
 func (w *Worker) Run(ctx context.Context) error {
-	return w.stream.consume(ctx, StreamPosts, ConsumerWorkers, w.opts.Concurrency, w.opts.Batch, w.opts.MaxWait,
+	return w.stream.consume(ctx, StreamPosts, ConsumerWorkers, w.opts.Concurrency, w.opts.Batch, w.opts.MaxWait, nil,
 		w.handle, func(err error) {
 			w.m.fetchErrors.Inc()
 			w.logger.Debug("worker fetch", slog.Any(keyError, err))

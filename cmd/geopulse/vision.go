@@ -34,6 +34,10 @@ type VisionConfig struct {
 	Threads     int `yaml:"threads"`
 	// MaxImages bounds the pictures labelled per post; default 4.
 	MaxImages int `yaml:"max_images"`
+	// Nice is the scheduling priority of the labelling threads, 1..19
+	// (default 19, the lowest): vision takes the CPU intake and the
+	// pipeline leave, so it never slows them; 0 runs at normal priority.
+	Nice *int `yaml:"nice"`
 	// Detector replaces the shipped NanoDet with another ONNX model.
 	Detector DetectorConfig `yaml:"detector"`
 	// OCR reads text in pictures; on by default.
@@ -90,6 +94,9 @@ func loadText(c Config, logger *slog.Logger) (*text.Analyzer, error) {
 }
 
 func (c VisionConfig) validate() error {
+	if c.Nice != nil && (*c.Nice < 0 || *c.Nice > 19) {
+		return fmt.Errorf("vision.nice %d: want 0 to 19", *c.Nice)
+	}
 	switch c.Mode {
 	case "", "auto", "on", "off":
 	default:
@@ -185,9 +192,23 @@ func (m *Main) startVision(ctx context.Context) (bool, error) {
 	if err != nil || !on {
 		return false, err
 	}
+	nice := 19
+	if cfg.Nice != nil {
+		nice = *cfg.Nice
+	}
+	background := func() {
+		if nice > 0 {
+			if err := vision.Background(nice); err != nil {
+				m.Logger.Warn("vision: cannot lower the labelling threads' priority", "error", err)
+			}
+		}
+	}
 	m.workers.Add(1)
 	go func() {
 		defer m.workers.Done()
+		// ONNX Runtime's own threads inherit the priority of the thread
+		// that creates the sessions: this one.
+		background()
 		l, closeModels, err := cfg.labeller(dir)
 		if err != nil {
 			m.Logger.Error("vision models did not load; pictures stay unlabelled", "error", err)
@@ -199,7 +220,7 @@ func (m *Main) startVision(ctx context.Context) (bool, error) {
 		}
 		m.Logger.Info("vision on", "detector", l.Detector.Name(), "ocr", l.OCR != nil, "concurrency", max(cfg.Concurrency, 1))
 		w := gpnats.NewVisionWorker(m.Stream, gpnats.VisionOptions{Labeller: l, Store: m.Store,
-			Concurrency: cfg.Concurrency, Logger: m.Logger, Registerer: m.Registry})
+			Concurrency: cfg.Concurrency, Start: background, Logger: m.Logger, Registerer: m.Registry})
 		if err := w.Run(ctx); err != nil {
 			m.Logger.Error("vision workers stopped", "error", err)
 		}

@@ -234,6 +234,9 @@ func applyEnv(cfg *Config, getenv func(string) string) error {
 	num("GEOPULSE_DEMO_RATE", func(v string) (err error) { cfg.Demo.Rate, err = strconv.ParseFloat(v, 64); return })
 	num("GEOPULSE_DEMO_SEED", func(v string) (err error) { cfg.Demo.Seed, err = strconv.ParseInt(v, 10, 64); return })
 	num("GEOPULSE_DEMO_HISTORY_POSTS", func(v string) (err error) { cfg.Demo.HistoryPosts, err = strconv.Atoi(v); return })
+	str("GEOPULSE_ML_ASSETS", &cfg.MLAssets)
+	str("GEOPULSE_VISION_MODE", &cfg.Vision.Mode)
+	num("GEOPULSE_VISION_CONCURRENCY", func(v string) (err error) { cfg.Vision.Concurrency, err = strconv.Atoi(v); return })
 	return errors.Join(errs...)
 }
 

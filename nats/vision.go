@@ -279,19 +279,13 @@ func (w *VisionWorker) finish(it item, result string) {
 }
 
 func (w *VisionWorker) retry(ctx context.Context, it item, cause error) {
-	n := it.meta.NumDelivered
-	if n >= uint64(w.opts.MaxDeliver) {
-		if w.stream.deadLetter(ctx, it, ReasonVisionFailed, cause, w.opts.Backoff) {
-			w.m.jobs.WithLabelValues("dead").Inc()
-		}
-		return
+	switch w.stream.retry(ctx, it, ReasonVisionFailed, cause, w.opts.MaxDeliver, w.opts.Backoff, w.opts.MaxBackoff) {
+	case retried:
+		w.logger.Warn("vision job failed; will retry", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, cause))
+		w.m.jobs.WithLabelValues("retried").Inc()
+	case deadLettered:
+		w.m.jobs.WithLabelValues("dead").Inc()
 	}
-	w.logger.Warn("vision job failed; will retry", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, cause))
-	delay := min(w.opts.Backoff<<min(n-1, 16), w.opts.MaxBackoff)
-	if err := it.msg.NakWithDelay(delay); err != nil {
-		w.logger.Warn("vision nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
-	}
-	w.m.jobs.WithLabelValues("retried").Inc()
 }
 
 type visionMetrics struct {

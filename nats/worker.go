@@ -281,17 +281,37 @@ func (w *Worker) ack(it item) {
 // retry hands a failed message back for a later delivery with backoff, or
 // dead-letters it once it has had MaxDeliver deliveries.
 func (w *Worker) retry(ctx context.Context, it item, cause error) {
+	switch w.stream.retry(ctx, it, ReasonStoreFailed, cause, w.opts.MaxDeliver, w.opts.Backoff, w.opts.MaxBackoff) {
+	case retried:
+		w.m.messages.WithLabelValues("retried").Inc()
+	case deadLettered:
+		w.m.messages.WithLabelValues("dead").Inc()
+		w.m.deadLetters.WithLabelValues(ReasonStoreFailed).Inc()
+	}
+}
+
+// Outcomes of Stream.retry.
+const (
+	retried = iota
+	deadLettered
+	neither // the dead letter could not be written: nak'd, tried again later
+)
+
+// retry hands a failed message back for a later delivery, its delay
+// doubling from backoff up to maxBackoff with each delivery, or
+// dead-letters it (with reason) once it has had maxDeliver deliveries.
+func (s *Stream) retry(ctx context.Context, it item, reason string, cause error, maxDeliver int, backoff, maxBackoff time.Duration) int {
 	n := it.meta.NumDelivered
-	if n >= uint64(w.opts.MaxDeliver) {
-		w.deadLetter(ctx, it, ReasonStoreFailed, cause)
-		return
+	if n >= uint64(maxDeliver) {
+		if s.deadLetter(ctx, it, reason, cause, backoff) {
+			return deadLettered
+		}
+		return neither
 	}
-	delay := w.opts.Backoff << min(n-1, 16)
-	delay = min(delay, w.opts.MaxBackoff)
-	w.m.messages.WithLabelValues("retried").Inc()
-	if err := it.msg.NakWithDelay(delay); err != nil {
-		w.logger.Warn("worker nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
+	if err := it.msg.NakWithDelay(min(backoff<<min(n-1, 16), maxBackoff)); err != nil {
+		s.logger.Warn("nak", slog.Uint64(keySeq, it.meta.Sequence.Stream), slog.Any(keyError, err))
 	}
+	return retried
 }
 
 // deadLetter copies a message to DEADLETTERS with its error, then

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/geopulse/geopulse"
@@ -78,6 +79,25 @@ func (s *Stream) setupVision(ctx context.Context) error {
 		return fmt.Errorf("set up consumer %s: %w", ConsumerVision, err)
 	}
 	return nil
+}
+
+// PipelineBusy returns a check that the pipeline workers are more than
+// maxLag posts behind, reading the lag at most every 500 ms.
+func (s *Stream) PipelineBusy(maxLag int64) func() bool {
+	var mu sync.Mutex
+	var at time.Time
+	var busy bool
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(at) >= 500*time.Millisecond {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			lag, err := s.Lag(ctx)
+			cancel()
+			busy, at = err == nil && lag > maxLag, time.Now()
+		}
+		return busy
+	}
 }
 
 // wantsVision reports whether a stored post is worth labelling: it has
@@ -154,6 +174,10 @@ type VisionOptions struct {
 	// the labeller's own threads: on two cores, one job with two
 	// intra-op threads or two jobs with one thread each.
 	Concurrency int
+	// Busy, when set, says the pipeline has more than it can do (e.g.
+	// Stream.PipelineBusy): a job then waits, holding its message, until
+	// it is not, so that labelling never takes CPU from a lagging pipeline.
+	Busy func() bool
 	// Start, when set, runs first on each labelling goroutine (e.g.
 	// vision.Background, which lowers its thread's priority).
 	Start func()
@@ -220,6 +244,20 @@ func (w *VisionWorker) handle(ctx context.Context, msg jetstream.Msg) {
 	if err != nil {
 		w.logger.Error("vision message without metadata", slog.Any(keyError, err))
 		return
+	}
+	if w.opts.Busy != nil && w.opts.Busy() {
+		w.m.yields.Inc()
+		for w.opts.Busy() {
+			// Still ours: keep the server from redelivering it meanwhile.
+			if err := msg.InProgress(); err != nil {
+				return // redelivered later
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
 	}
 	it := item{msg: msg, meta: meta}
 	post, _, err := canonical.DecodeMessage(msg.Data(), decodeLimits)
@@ -289,6 +327,7 @@ func (w *VisionWorker) retry(ctx context.Context, it item, cause error) {
 }
 
 type visionMetrics struct {
+	yields  prometheus.Counter
 	jobs    *prometheus.CounterVec
 	labels  prometheus.Counter
 	seconds prometheus.Histogram
@@ -297,6 +336,10 @@ type visionMetrics struct {
 
 func newVisionMetrics(reg prometheus.Registerer) *visionMetrics {
 	m := &visionMetrics{
+		yields: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "geopulse_vision_yields_total",
+			Help: "Times a vision job waited for a lagging pipeline before it ran.",
+		}),
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "geopulse_vision_jobs_total",
 			Help: "Vision jobs by result: labelled, refused (media refused or undecodable; final), gone (post no longer stored), expired (story past expiry), retried, dead (dead-lettered), undecodable.",
@@ -317,6 +360,7 @@ func newVisionMetrics(reg prometheus.Registerer) *visionMetrics {
 		}),
 	}
 	if reg != nil {
+		m.yields = register(reg, m.yields)
 		m.jobs = register(reg, m.jobs)
 		m.labels = register(reg, m.labels)
 		m.seconds = register(reg, m.seconds)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,4 +168,34 @@ func TestVisionLabelsStoredPostsInPlaces(t *testing.T) {
 	if res.Vision != 1 || res.Posts != 1 {
 		t.Fatalf("purge removed %d jobs and %d posts, want 1 and 1", res.Vision, res.Posts)
 	}
+}
+
+// While the pipeline is busy, a job waits (holding its message) and runs
+// once it is not: labelling never takes CPU from a lagging pipeline.
+func TestVisionYieldsToABusyPipeline(t *testing.T) {
+	ctx := context.Background()
+	e := newStore(t, true)
+	n := newNATS(t, gpnats.Config{})
+	runWorker(t, n.stream, gpnats.WorkerOptions{Ingester: e.pl, Vision: true})
+	lab, ls := &fakeLabeller{}, &labelStore{}
+	var busy atomic.Bool
+	busy.Store(true)
+	vw := gpnats.NewVisionWorker(n.stream, gpnats.VisionOptions{Labeller: lab, Store: ls, Now: clock, Busy: busy.Load})
+	vctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- vw.Run(vctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	pub := gpnats.NewPublisher(n.stream, gpnats.PublisherOptions{Now: clock})
+	defer pub.Close()
+	if _, err := pub.Ingest(ctx, []*geopulse.Post{withMedia(post("wait-1"))}); err != nil {
+		t.Fatal(err)
+	}
+	drained(t, n.stream)
+	time.Sleep(700 * time.Millisecond) // long enough for a job to have run, were it allowed
+	if got := lab.count("wait-1"); got != 0 {
+		t.Fatalf("labelled %d times while the pipeline was busy", got)
+	}
+	busy.Store(false)
+	waitFor(t, 10*time.Second, "the job after the pipeline caught up", func() bool { return ls.has(geopulse.PostID("test", "wait-1")) })
 }

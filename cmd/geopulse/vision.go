@@ -38,6 +38,9 @@ type VisionConfig struct {
 	// (default 19, the lowest): vision takes the CPU intake and the
 	// pipeline leave, so it never slows them; 0 runs at normal priority.
 	Nice *int `yaml:"nice"`
+	// YieldLag: while the pipeline workers are more than this many posts
+	// behind, labelling waits (default 5,000; -1: never waits).
+	YieldLag int64 `yaml:"yield_lag"`
 	// Detector replaces the shipped NanoDet with another ONNX model.
 	Detector DetectorConfig `yaml:"detector"`
 	// OCR reads text in pictures; on by default.
@@ -219,8 +222,12 @@ func (m *Main) startVision(ctx context.Context) (bool, error) {
 			l.Derive = m.Text.DeriveImage
 		}
 		m.Logger.Info("vision on", "detector", l.Detector.Name(), "ocr", l.OCR != nil, "concurrency", max(cfg.Concurrency, 1))
-		w := gpnats.NewVisionWorker(m.Stream, gpnats.VisionOptions{Labeller: l, Store: m.Store,
-			Concurrency: cfg.Concurrency, Start: background, Logger: m.Logger, Registerer: m.Registry})
+		opts := gpnats.VisionOptions{Labeller: l, Store: m.Store,
+			Concurrency: cfg.Concurrency, Start: background, Logger: m.Logger, Registerer: m.Registry}
+		if cfg.YieldLag >= 0 {
+			opts.Busy = m.Stream.PipelineBusy(cmp.Or(cfg.YieldLag, 5000))
+		}
+		w := gpnats.NewVisionWorker(m.Stream, opts)
 		if err := w.Run(ctx); err != nil {
 			m.Logger.Error("vision workers stopped", "error", err)
 		}

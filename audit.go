@@ -27,6 +27,9 @@ const (
 	AuditPrivacyAccess    = "privacy.access"
 	AuditPrivacyObjection = "privacy.objection"
 	AuditComplianceApply  = "compliance.apply"
+	AuditKeyCreate        = "key.create"
+	AuditKeyRotate        = "key.rotate"
+	AuditKeyRevoke        = "key.revoke"
 )
 
 // Audit actors that are not a key or a user.

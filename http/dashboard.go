@@ -270,7 +270,7 @@ type pageData struct {
 
 // handleDashboardRoot sends a visitor to the app, or to sign in first.
 func (s *Server) handleDashboardRoot(w http.ResponseWriter, r *http.Request) {
-	if _, _, err := s.sessionWorkspace(r); err == nil {
+	if _, _, _, err := s.sessionWorkspace(r); err == nil {
 		http.Redirect(w, r, "/app/places", http.StatusSeeOther)
 		return
 	}
@@ -281,7 +281,7 @@ func (s *Server) handleDashboardRoot(w http.ResponseWriter, r *http.Request) {
 // sent to sign in and brought back afterwards.
 func (s *Server) dashboardPage(name, title string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess, ws, err := s.sessionWorkspace(r)
+		sess, _, ws, err := s.sessionWorkspace(r)
 		if err != nil {
 			if geopulse.ErrorCode(err) != geopulse.EUNAUTHORIZED {
 				s.pageError(w, r, err)

@@ -154,26 +154,29 @@ func (s *Server) instrument(mux *http.ServeMux, patterns map[string]bool) http.H
 	})
 }
 
-// authenticate requires "Authorization: Bearer <key>" and puts the key's
-// workspace into the request context.
-func (s *Server) authenticate(next http.HandlerFunc) http.HandlerFunc {
+// authenticate requires "Authorization: Bearer <key>" with a key that
+// allows scope, and puts the key and its workspace into the request context.
+func (s *Server) authenticate(scope geopulse.Scope, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key, ok := bearerToken(r.Header.Get("Authorization"))
 		if !ok {
 			s.Error(w, r, geopulse.Errorf(geopulse.EUNAUTHORIZED, "Missing API key: send the header Authorization: Bearer <key>."))
 			return
 		}
-		ws, err := s.Workspaces.FindWorkspaceByAPIKey(r.Context(), geopulse.HashAPIKey(key))
+		keyHash := geopulse.HashAPIKey(key)
+		k, ws, err := s.Workspaces.FindAPIKey(r.Context(), keyHash)
 		switch geopulse.ErrorCode(err) {
 		case "":
-		case geopulse.EUNAUTHORIZED, geopulse.ENOTFOUND:
+		case geopulse.EUNAUTHORIZED:
+			s.Error(w, r, err) // says whether the key is unknown, expired or revoked
+			return
+		case geopulse.ENOTFOUND:
 			s.Error(w, r, geopulse.Errorf(geopulse.EUNAUTHORIZED, "Invalid API key."))
 			return
 		default:
 			s.Error(w, r, err)
 			return
 		}
-		keyHash := geopulse.HashAPIKey(key)
 		if s.keys != nil {
 			if ok, wait := s.keys.take(keyHash, s.now()); !ok {
 				s.metrics.throttled.WithLabelValues("key").Inc()
@@ -186,8 +189,25 @@ func (s *Server) authenticate(next http.HandlerFunc) http.HandlerFunc {
 			info.workspaceID = ws.ID
 			info.actor = geopulse.AuditActorKey(keyHash)
 		}
-		next(w, r.WithContext(geopulse.NewContextWithWorkspace(r.Context(), ws)))
+		if err := allow(k, scope); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		next(w, r.WithContext(withKey(r.Context(), k, ws)))
 	}
+}
+
+// allow refuses a key that lacks scope.
+func allow(k *geopulse.APIKey, scope geopulse.Scope) error {
+	if scope == "" || k.Allows(scope) {
+		return nil
+	}
+	return &geopulse.Error{Code: geopulse.EFORBIDDEN, Reason: "scope",
+		Message: fmt.Sprintf("This API key (role %s) lacks the scope %q this endpoint needs.", k.Role, scope)}
+}
+
+func withKey(ctx context.Context, k *geopulse.APIKey, ws *geopulse.Workspace) context.Context {
+	return geopulse.NewContextWithAPIKey(geopulse.NewContextWithWorkspace(ctx, ws), k)
 }
 
 // bearerToken returns the credentials of an RFC 6750 Authorization header;

@@ -105,6 +105,19 @@ func (op secOp) auth() secAuth {
 	return authKey
 }
 
+// scope is the scope the operation's bearerAuth requirement names, if any.
+func (op secOp) scope() string {
+	if op.Security == nil {
+		return ""
+	}
+	for _, req := range *op.Security {
+		if sc := req["bearerAuth"]; len(sc) == 1 {
+			return sc[0]
+		}
+	}
+	return ""
+}
+
 // loadSecDoc reads openapi.json, the file the server embeds.
 func loadSecDoc(t *testing.T) *secDoc {
 	t.Helper()
@@ -180,6 +193,9 @@ func secDocMatchesRoutes(t *testing.T, d *secDoc) {
 		delete(routes, op.String())
 		if (op.auth() == authPublic) != rt.Public {
 			t.Errorf("%s: public in document = %v, in routes = %v", op, op.auth() == authPublic, rt.Public)
+		}
+		if got := op.scope(); got != rt.Scope {
+			t.Errorf("%s: scope in document = %q, in routes = %q", op, got, rt.Scope)
 		}
 		// The server picks the admin token by path prefix.
 		if (op.auth() == authAdmin) != strings.HasPrefix(rt.Pattern, "/v1/admin/") {
@@ -350,6 +366,7 @@ func TestEveryEndpointNeedsCredentials(t *testing.T) {
 	// ownIDs are ids of the owner's resources by collection: the
 	// credential checks use real ones, so a missing check would answer 200.
 	ownIDs := map[string]string{
+		"keys":    strconv.FormatInt(e.addKey(owner, geopulse.APIKey{Name: "victim", Role: geopulse.RoleViewer}).ID, 10),
 		"places":  strconv.FormatInt(venue.ID, 10),
 		"posts":   f.Posts[0].ID,
 		"authors": f.Posts[0].Author.ID,

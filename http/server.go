@@ -96,45 +96,53 @@ type route struct {
 	pattern string // net/http ServeMux pattern without the method
 	public  bool   // true: served without an API key
 	handler http.HandlerFunc
+	// scope is what a workspace key needs; "" for public and operator
+	// (/v1/admin/) routes.
+	scope geopulse.Scope
 }
 
 // routes is the route table. Keep it in the order of the OpenAPI document.
 func (s *Server) routes() []route {
 	return []route{
-		{http.MethodGet, "/healthz", true, s.handleHealth},
-		{http.MethodGet, "/readyz", true, s.handleReady},
-		{http.MethodGet, "/v1/openapi.json", true, s.handleOpenAPI},
-		{http.MethodGet, "/privacy", true, s.handlePrivacyPage},
-		{http.MethodPost, "/v1/privacy/check", true, s.handlePrivacyCheck},
-		{http.MethodPost, "/v1/privacy/objection", true, s.handlePrivacyObjection},
+		{http.MethodGet, "/healthz", true, s.handleHealth, ""},
+		{http.MethodGet, "/readyz", true, s.handleReady, ""},
+		{http.MethodGet, "/v1/openapi.json", true, s.handleOpenAPI, ""},
+		{http.MethodGet, "/privacy", true, s.handlePrivacyPage, ""},
+		{http.MethodPost, "/v1/privacy/check", true, s.handlePrivacyCheck, ""},
+		{http.MethodPost, "/v1/privacy/objection", true, s.handlePrivacyObjection, ""},
 
-		{http.MethodPost, "/v1/posts", false, s.handleIngestPosts},
-		{http.MethodGet, "/v1/posts", false, s.handleFindPosts},
-		{http.MethodPost, "/v1/posts/search", false, s.handleSearchPosts},
-		{http.MethodGet, "/v1/posts/stream", false, s.handleStreamPosts},
-		{http.MethodGet, "/v1/posts/{id}", false, s.handleGetPost},
-		{http.MethodGet, "/v1/authors/{id}/stats", false, s.handleAuthorStats},
+		{http.MethodPost, "/v1/posts", false, s.handleIngestPosts, geopulse.ScopePosts},
+		{http.MethodGet, "/v1/posts", false, s.handleFindPosts, geopulse.ScopeRead},
+		{http.MethodPost, "/v1/posts/search", false, s.handleSearchPosts, geopulse.ScopeRead},
+		{http.MethodGet, "/v1/posts/stream", false, s.handleStreamPosts, geopulse.ScopeRead},
+		{http.MethodGet, "/v1/posts/{id}", false, s.handleGetPost, geopulse.ScopeRead},
+		{http.MethodGet, "/v1/authors/{id}/stats", false, s.handleAuthorStats, geopulse.ScopeRead},
 
-		{http.MethodPost, "/v1/places", false, s.handleCreatePlace},
-		{http.MethodGet, "/v1/places", false, s.handleFindPlaces},
-		{http.MethodPost, "/v1/places/import", false, s.handleImportPlaces},
-		{http.MethodGet, "/v1/places/{id}", false, s.handleGetPlace},
-		{http.MethodPatch, "/v1/places/{id}", false, s.handleUpdatePlace},
-		{http.MethodDelete, "/v1/places/{id}", false, s.handleDeletePlace},
+		{http.MethodPost, "/v1/places", false, s.handleCreatePlace, geopulse.ScopePlaces},
+		{http.MethodGet, "/v1/places", false, s.handleFindPlaces, geopulse.ScopeRead},
+		{http.MethodPost, "/v1/places/import", false, s.handleImportPlaces, geopulse.ScopePlaces},
+		{http.MethodGet, "/v1/places/{id}", false, s.handleGetPlace, geopulse.ScopeRead},
+		{http.MethodPatch, "/v1/places/{id}", false, s.handleUpdatePlace, geopulse.ScopePlaces},
+		{http.MethodDelete, "/v1/places/{id}", false, s.handleDeletePlace, geopulse.ScopePlaces},
 
-		{http.MethodGet, "/v1/analytics", false, s.handleAnalytics},
+		{http.MethodGet, "/v1/analytics", false, s.handleAnalytics, geopulse.ScopeRead},
 
-		{http.MethodGet, "/v1/audit", false, s.handleAudit},
-		{http.MethodGet, "/v1/audit/verify", false, s.handleAuditVerify},
+		{http.MethodGet, "/v1/audit", false, s.handleAudit, geopulse.ScopeAdmin},
+		{http.MethodGet, "/v1/audit/verify", false, s.handleAuditVerify, geopulse.ScopeAdmin},
 
-		{http.MethodGet, "/v1/hooks/instagram", true, s.handleInstagramHandshake},
-		{http.MethodPost, "/v1/hooks/instagram", true, s.handleInstagramHook},
-		{http.MethodPost, "/v1/hooks/{name}", true, s.handleHook},
+		{http.MethodGet, "/v1/keys", false, s.handleListKeys, geopulse.ScopeAdmin},
+		{http.MethodPost, "/v1/keys", false, s.handleCreateKey, geopulse.ScopeAdmin},
+		{http.MethodPost, "/v1/keys/{id}/rotate", false, s.handleRotateKey, geopulse.ScopeAdmin},
+		{http.MethodDelete, "/v1/keys/{id}", false, s.handleRevokeKey, geopulse.ScopeAdmin},
 
-		{http.MethodGet, "/v1/admin/deadletters", false, s.handleListDeadLetters},
-		{http.MethodPost, "/v1/admin/deadletters/redrive", false, s.handleRedriveDeadLetters},
-		{http.MethodGet, "/v1/admin/compliance", false, s.handleComplianceLog},
-		{http.MethodPost, "/v1/admin/subjects/{op}", false, s.handleSubject},
+		{http.MethodGet, "/v1/hooks/instagram", true, s.handleInstagramHandshake, ""},
+		{http.MethodPost, "/v1/hooks/instagram", true, s.handleInstagramHook, ""},
+		{http.MethodPost, "/v1/hooks/{name}", true, s.handleHook, ""},
+
+		{http.MethodGet, "/v1/admin/deadletters", false, s.handleListDeadLetters, ""},
+		{http.MethodPost, "/v1/admin/deadletters/redrive", false, s.handleRedriveDeadLetters, ""},
+		{http.MethodGet, "/v1/admin/compliance", false, s.handleComplianceLog, ""},
+		{http.MethodPost, "/v1/admin/subjects/{op}", false, s.handleSubject, ""},
 	}
 }
 
@@ -187,7 +195,7 @@ func (s *Server) build() {
 		case strings.HasPrefix(rt.pattern, adminPrefix):
 			h = s.authenticateAdmin(h)
 		case !rt.public:
-			h = s.authenticateKeyOrSession(h)
+			h = s.authenticateKeyOrSession(rt.scope, h)
 		}
 		pattern := rt.method + " " + rt.pattern
 		mux.Handle(pattern, h)

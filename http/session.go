@@ -129,31 +129,33 @@ func errSessionExpired() error {
 	return geopulse.Errorf(geopulse.EUNAUTHORIZED, "Your session has ended; sign in again.")
 }
 
-// sessionWorkspace returns the request's session and its workspace.
-// EUNAUTHORIZED when there is no live session or its key was revoked.
-func (s *Server) sessionWorkspace(r *http.Request) (*session, *geopulse.Workspace, error) {
+// sessionWorkspace returns the request's session, its key and its
+// workspace. EUNAUTHORIZED when there is no live session or its key was
+// revoked or expired. The key is read on every request, so a session has
+// the key's current role and scopes.
+func (s *Server) sessionWorkspace(r *http.Request) (*session, *geopulse.APIKey, *geopulse.Workspace, error) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return nil, nil, errSessionExpired()
+		return nil, nil, nil, errSessionExpired()
 	}
 	sess, ok := s.web.sessions.get(c.Value, s.now())
 	if !ok {
-		return nil, nil, errSessionExpired()
+		return nil, nil, nil, errSessionExpired()
 	}
-	ws, err := s.Workspaces.FindWorkspaceByAPIKey(r.Context(), sess.keyHash)
+	k, ws, err := s.Workspaces.FindAPIKey(r.Context(), sess.keyHash)
 	switch geopulse.ErrorCode(err) {
 	case "":
 	case geopulse.EUNAUTHORIZED, geopulse.ENOTFOUND:
 		s.web.sessions.delete(c.Value)
-		return nil, nil, errSessionExpired()
+		return nil, nil, nil, errSessionExpired()
 	default:
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if ws.ID != sess.workspaceID { // cannot happen unless a key hash moves
 		s.web.sessions.delete(c.Value)
-		return nil, nil, errSessionExpired()
+		return nil, nil, nil, errSessionExpired()
 	}
-	return sess, ws, nil
+	return sess, k, ws, nil
 }
 
 // authenticateKeyOrSession is authenticate that also accepts the
@@ -162,8 +164,8 @@ func (s *Server) sessionWorkspace(r *http.Request) (*session, *geopulse.Workspac
 // is judged by its key alone. A cookie request that changes anything must
 // carry the session's CSRF token in X-CSRF-Token: the cookie rides along
 // on cross-site requests, the token cannot.
-func (s *Server) authenticateKeyOrSession(next http.HandlerFunc) http.HandlerFunc {
-	byKey := s.authenticate(next)
+func (s *Server) authenticateKeyOrSession(scope geopulse.Scope, next http.HandlerFunc) http.HandlerFunc {
+	byKey := s.authenticate(scope, next)
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "" || s.Dashboard.Disabled {
 			byKey(w, r)
@@ -173,7 +175,7 @@ func (s *Server) authenticateKeyOrSession(next http.HandlerFunc) http.HandlerFun
 			byKey(w, r) // answers the missing key
 			return
 		}
-		sess, ws, err := s.sessionWorkspace(r)
+		sess, k, ws, err := s.sessionWorkspace(r)
 		if err != nil {
 			s.Error(w, r, err)
 			return
@@ -187,7 +189,11 @@ func (s *Server) authenticateKeyOrSession(next http.HandlerFunc) http.HandlerFun
 			info.workspaceID = ws.ID
 			info.actor = geopulse.AuditActorSession(geopulse.AuditActorKey(sess.keyHash))
 		}
-		next(w, r.WithContext(geopulse.NewContextWithWorkspace(r.Context(), ws)))
+		if err := allow(k, scope); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		next(w, r.WithContext(withKey(r.Context(), k, ws)))
 	}
 }
 
@@ -227,7 +233,7 @@ func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value, 
 // visitor into a workspace of its choosing (login CSRF).
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	if _, _, err := s.sessionWorkspace(r); err == nil {
+	if _, _, _, err := s.sessionWorkspace(r); err == nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
@@ -267,7 +273,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keyHash := geopulse.HashAPIKey(key)
-	ws, err := s.Workspaces.FindWorkspaceByAPIKey(r.Context(), keyHash)
+	_, ws, err := s.Workspaces.FindAPIKey(r.Context(), keyHash)
 	switch geopulse.ErrorCode(err) {
 	case "":
 	case geopulse.EUNAUTHORIZED, geopulse.ENOTFOUND:

@@ -260,7 +260,7 @@ func TestUnstorableText(t *testing.T) {
 		{"workspace name not UTF-8", func() error { return f.db.CreateWorkspace(f.ctx, &geopulse.Workspace{Name: bad}) }, geopulse.EINVALID},
 		{"find workspace by NUL name", func() error { _, err := f.db.FindWorkspaceByName(f.ctx, nul); return err }, geopulse.ENOTFOUND},
 		{"api key hash with NUL", func() error { return f.db.CreateAPIKey(f.ctx, f.ws.ID, nul) }, geopulse.EINVALID},
-		{"find by NUL key hash", func() error { _, err := f.db.FindWorkspaceByAPIKey(f.ctx, nul); return err }, geopulse.EUNAUTHORIZED},
+		{"find by NUL key hash", func() error { _, _, err := f.db.FindAPIKey(f.ctx, nul); return err }, geopulse.EUNAUTHORIZED},
 		{"place name with NUL", func() error {
 			return f.db.CreatePlace(f.ctx, &geopulse.Place{WorkspaceID: f.ws.ID, Name: nul, Center: &geopulse.LatLon{}, RadiusM: 1})
 		}, geopulse.EINVALID},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -61,18 +62,37 @@ func (db *DB) findWorkspace(ctx context.Context, query string, arg any) (*geopul
 	return &w, nil
 }
 
-// CreateAPIKey stores the hash of a key for the workspace. ENOTFOUND for an
-// unknown workspace, EINVALID for an empty hash, ECONFLICT for a hash that is
-// already stored.
+// CreateAPIKey stores an unnamed owner key: the first key of a workspace.
 func (db *DB) CreateAPIKey(ctx context.Context, workspaceID int64, keyHash string) error {
+	return db.AddAPIKey(ctx, &geopulse.APIKey{WorkspaceID: workspaceID, Role: geopulse.RoleOwner}, keyHash)
+}
+
+// AddAPIKey stores the hash of a key with k's metadata and assigns k.ID and
+// k.CreatedAt. ENOTFOUND for an unknown workspace, EINVALID for an empty
+// hash or bad metadata, ECONFLICT for a hash that is already stored.
+func (db *DB) AddAPIKey(ctx context.Context, k *geopulse.APIKey, keyHash string) error {
 	if keyHash == "" {
 		return geopulse.Errorf(geopulse.EINVALID, "API key hash is required.")
 	}
-	if !storableText(keyHash) {
+	if !storableText(keyHash) || !storableText(k.Prefix) {
 		return geopulse.Errorf(geopulse.EINVALID, "API key hash must be valid UTF-8 without NUL characters.")
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO api_keys (key_hash, workspace_id, created_at) VALUES ($1, $2, $3)`,
-		keyHash, workspaceID, db.nowUTC())
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	createdAt := db.nowUTC()
+	id, err := insertKey(ctx, db.pool, k, keyHash, createdAt)
+	if err = keyWriteError(err); err != nil && geopulse.ErrorCode(err) != geopulse.EINTERNAL {
+		return err
+	} else if err != nil {
+		return fmt.Errorf("create api key: %w", err)
+	}
+	k.ID, k.CreatedAt = id, createdAt
+	return nil
+}
+
+// keyWriteError maps the constraint violations of an api_keys insert.
+func keyWriteError(err error) error {
 	switch sqlState(err) {
 	case "":
 	case sqlUniqueViolation:
@@ -80,28 +100,175 @@ func (db *DB) CreateAPIKey(ctx context.Context, workspaceID int64, keyHash strin
 	case sqlForeignKey:
 		return geopulse.Errorf(geopulse.ENOTFOUND, "Workspace not found.")
 	}
-	if err != nil {
-		return fmt.Errorf("create api key: %w", err)
+	return err
+}
+
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func insertKey(ctx context.Context, q rowQuerier, k *geopulse.APIKey, keyHash string, createdAt time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRow(ctx, `INSERT INTO api_keys
+		(key_hash, workspace_id, name, role, scopes, prefix, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		keyHash, k.WorkspaceID, k.Name, string(k.Role), joinScopes(k.Scopes), k.Prefix, createdAt, utcPtr(k.ExpiresAt)).Scan(&id)
+	return id, err
+}
+
+const keyColumns = `k.id, k.workspace_id, k.name, k.role, k.scopes, k.prefix, k.created_at, k.expires_at, k.revoked_at`
+
+func scanKey(row pgx.Row, extra ...any) (*geopulse.APIKey, error) {
+	var k geopulse.APIKey
+	var role, scopes string
+	var expires, revoked *time.Time
+	dst := append([]any{&k.ID, &k.WorkspaceID, &k.Name, &role, &scopes, &k.Prefix, &k.CreatedAt, &expires, &revoked}, extra...)
+	if err := row.Scan(dst...); err != nil {
+		return nil, err
+	}
+	k.Role, k.Scopes, k.CreatedAt = geopulse.Role(role), splitScopes(scopes), k.CreatedAt.UTC()
+	if expires != nil {
+		t := expires.UTC()
+		k.ExpiresAt = &t
+	}
+	if revoked != nil {
+		t := revoked.UTC()
+		k.RevokedAt = &t
+	}
+	return &k, nil
+}
+
+// FindAPIKey returns the active key with keyHash and its workspace, or
+// EUNAUTHORIZED.
+func (db *DB) FindAPIKey(ctx context.Context, keyHash string) (*geopulse.APIKey, *geopulse.Workspace, error) {
+	if !storableText(keyHash) {
+		return nil, nil, geopulse.Errorf(geopulse.EUNAUTHORIZED, "Invalid API key.")
+	}
+	var w geopulse.Workspace
+	k, err := scanKey(db.pool.QueryRow(ctx, `SELECT `+keyColumns+`, w.id, w.name, w.created_at
+		FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = $1`, keyHash),
+		&w.ID, &w.Name, &w.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, geopulse.Errorf(geopulse.EUNAUTHORIZED, "Invalid API key.")
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("find api key: %w", err)
+	}
+	if err := keyUsable(k, db.nowUTC()); err != nil {
+		return nil, nil, err
+	}
+	w.CreatedAt = w.CreatedAt.UTC()
+	return k, &w, nil
+}
+
+// keyUsable says why a stored key no longer opens its workspace.
+func keyUsable(k *geopulse.APIKey, now time.Time) error {
+	switch {
+	case k.RevokedAt != nil:
+		return geopulse.Errorf(geopulse.EUNAUTHORIZED, "This API key was revoked.")
+	case !k.Active(now):
+		return geopulse.Errorf(geopulse.EUNAUTHORIZED, "This API key expired at %s.", k.ExpiresAt.Format(time.RFC3339))
 	}
 	return nil
 }
 
-// FindWorkspaceByAPIKey returns the workspace owning keyHash, or EUNAUTHORIZED.
-func (db *DB) FindWorkspaceByAPIKey(ctx context.Context, keyHash string) (*geopulse.Workspace, error) {
-	if !storableText(keyHash) {
-		return nil, geopulse.Errorf(geopulse.EUNAUTHORIZED, "Invalid API key.")
+// ListAPIKeys returns the workspace's keys, oldest first.
+func (db *DB) ListAPIKeys(ctx context.Context, workspaceID int64) ([]*geopulse.APIKey, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+keyColumns+` FROM api_keys k WHERE k.workspace_id = $1 ORDER BY k.id`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
 	}
-	var w geopulse.Workspace
-	err := db.pool.QueryRow(ctx, `SELECT w.id, w.name, w.created_at
-		FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = $1`, keyHash).
-		Scan(&w.ID, &w.Name, &w.CreatedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, geopulse.Errorf(geopulse.EUNAUTHORIZED, "Invalid API key.")
+	defer rows.Close()
+	keys := []*geopulse.APIKey{}
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return keys, nil
+}
+
+// RevokeAPIKey revokes key id of the workspace; ENOTFOUND when there is no
+// such key or it is already revoked.
+func (db *DB) RevokeAPIKey(ctx context.Context, workspaceID, id int64) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL`,
+		db.nowUTC(), id, workspaceID)
+	if err != nil {
+		return fmt.Errorf("revoke api key: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return geopulse.Errorf(geopulse.ENOTFOUND, "API key not found.")
+	}
+	return nil
+}
+
+// RotateAPIKey stores newHash as a copy of key id and makes key id expire
+// grace from now, in one transaction. ENOTFOUND for an unknown, revoked or
+// expired key.
+func (db *DB) RotateAPIKey(ctx context.Context, workspaceID, id int64, newHash, newPrefix string, grace time.Duration) (*geopulse.APIKey, error) {
+	if newHash == "" || !storableText(newHash) || !storableText(newPrefix) {
+		return nil, geopulse.Errorf(geopulse.EINVALID, "API key hash is required.")
+	}
+	if grace < 0 {
+		return nil, geopulse.Errorf(geopulse.EINVALID, "The grace period must not be negative.")
+	}
+	now := db.nowUTC()
+	var fresh *geopulse.APIKey
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		old, err := scanKey(tx.QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys k WHERE k.id = $1 AND k.workspace_id = $2 FOR UPDATE`, id, workspaceID))
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && !old.Active(now)) {
+			return geopulse.Errorf(geopulse.ENOTFOUND, "API key not found, or no longer active.")
+		} else if err != nil {
+			return err
+		}
+		until := now.Add(grace)
+		if old.ExpiresAt != nil && old.ExpiresAt.Before(until) {
+			until = *old.ExpiresAt
+		}
+		if _, err := tx.Exec(ctx, `UPDATE api_keys SET expires_at = $1 WHERE id = $2`, until, id); err != nil {
+			return err
+		}
+		fresh = &geopulse.APIKey{WorkspaceID: workspaceID, Name: old.Name, Role: old.Role, Scopes: old.Scopes, Prefix: newPrefix, CreatedAt: now}
+		fresh.ID, err = insertKey(ctx, tx, fresh, newHash, now)
+		return keyWriteError(err)
+	})
+	if code := geopulse.ErrorCode(err); code == geopulse.ENOTFOUND || code == geopulse.ECONFLICT {
+		return nil, err
 	} else if err != nil {
-		return nil, fmt.Errorf("find workspace by api key: %w", err)
+		return nil, fmt.Errorf("rotate api key: %w", err)
 	}
-	w.CreatedAt = w.CreatedAt.UTC()
-	return &w, nil
+	return fresh, nil
+}
+
+func joinScopes(ss []geopulse.Scope) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
+}
+
+func splitScopes(s string) []geopulse.Scope {
+	if s == "" {
+		return nil
+	}
+	var out []geopulse.Scope
+	for _, p := range strings.Split(s, ",") {
+		out = append(out, geopulse.Scope(p))
+	}
+	return out
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 // storableText reports whether PostgreSQL text can hold s: valid UTF-8 and

@@ -1,22 +1,35 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/geopulse/geopulse"
 )
 
 const adminUsage = `Usage:
 
-	geopulse admin create-workspace [flags] NAME   create a workspace and print its first API key
-	geopulse admin create-key [flags] NAME         print a new API key for an existing workspace
+	geopulse admin create-workspace [flags] NAME   create a workspace and print its first (owner) API key
+	geopulse admin create-key [flags] WORKSPACE    print a new API key for a workspace
+	    --member NAME        whom the key belongs to ("ana@acme.com", "ingest-bot")
+	    --role ROLE          owner, analyst or viewer (default owner)
+	    --scopes a,b         narrow the role: read, posts:write, places:write, admin
+	    --expires 720h       the key stops working after this long (default: never)
+	geopulse admin list-keys [flags] WORKSPACE     the workspace's keys and members (no secrets)
+	geopulse admin revoke-key [flags] WORKSPACE ID
+	geopulse admin rotate-key [flags] WORKSPACE ID print a new key like key ID; ID keeps working for
+	    --grace 24h          this long, then stops
 
 Flags: -data DIR, -db DSN, -config FILE (as for serve). The embedded store is
 a single-process file: stop 'geopulse serve' first, or use its demo key.
+Keys are printed once, on stdout; nothing else ever shows them.
 `
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,18 +39,31 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	sub, args := args[0], args[1:]
 	cf := newConfigFlags("admin "+sub, stderr)
+	member := cf.fs.String("member", "", "create-key: whom the key belongs to")
+	role := cf.fs.String("role", string(geopulse.RoleOwner), "create-key: owner, analyst or viewer")
+	scopes := cf.fs.String("scopes", "", "create-key: narrow the role (comma-separated)")
+	expires := cf.fs.Duration("expires", 0, "create-key: lifetime of the key (0: never expires)")
+	grace := cf.fs.Duration("grace", 24*time.Hour, "rotate-key: how long the old key keeps working")
 	cfg, err := cf.load(args, os.Getenv)
 	if err != nil {
 		return err
 	}
-	if cf.fs.NArg() != 1 || strings.TrimSpace(cf.fs.Arg(0)) == "" {
-		fmt.Fprint(stderr, adminUsage)
-		return fmt.Errorf("admin %s needs exactly one NAME: %w", sub, errUsage)
-	}
-	name := strings.TrimSpace(cf.fs.Arg(0))
-	if sub != "create-workspace" && sub != "create-key" {
+	want := map[string]int{"create-workspace": 1, "create-key": 1, "list-keys": 1, "revoke-key": 2, "rotate-key": 2}
+	n, known := want[sub]
+	if !known {
 		fmt.Fprint(stderr, adminUsage)
 		return fmt.Errorf("unknown admin command %q: %w", sub, errUsage)
+	}
+	if cf.fs.NArg() != n || strings.TrimSpace(cf.fs.Arg(0)) == "" {
+		fmt.Fprint(stderr, adminUsage)
+		return fmt.Errorf("admin %s takes %d argument(s): %w", sub, n, errUsage)
+	}
+	name := strings.TrimSpace(cf.fs.Arg(0))
+	var id int64
+	if n == 2 {
+		if id, err = strconv.ParseInt(cf.fs.Arg(1), 10, 64); err != nil || id <= 0 {
+			return fmt.Errorf("admin %s: key ID %q is not a positive number: %w", sub, cf.fs.Arg(1), errUsage)
+		}
 	}
 
 	store, err := openStore(ctx, cfg, newLogger(cfg, stderr))
@@ -55,11 +81,77 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else if ws, err = store.FindWorkspaceByName(ctx, name); err != nil {
 		return fmt.Errorf("find workspace: %s", geopulse.ErrorMessage(err))
 	}
+
 	key := geopulse.NewAPIKey()
-	if err := store.CreateAPIKey(ctx, ws.ID, geopulse.HashAPIKey(key)); err != nil {
-		return fmt.Errorf("create key: %w", err)
+	switch sub {
+	case "create-workspace":
+		err = store.AddAPIKey(ctx, &geopulse.APIKey{WorkspaceID: ws.ID, Name: *member, Role: geopulse.RoleOwner,
+			Prefix: geopulse.KeyPrefix(key)}, geopulse.HashAPIKey(key))
+	case "create-key":
+		k := &geopulse.APIKey{WorkspaceID: ws.ID, Name: *member, Role: geopulse.Role(*role), Prefix: geopulse.KeyPrefix(key)}
+		for _, s := range strings.Split(*scopes, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				k.Scopes = append(k.Scopes, geopulse.Scope(s))
+			}
+		}
+		if *expires < 0 {
+			return fmt.Errorf("admin create-key: --expires must be positive: %w", errUsage)
+		} else if *expires > 0 {
+			at := time.Now().UTC().Add(*expires)
+			k.ExpiresAt = &at
+		}
+		err = store.AddAPIKey(ctx, k, geopulse.HashAPIKey(key))
+	case "rotate-key":
+		if *grace < 0 {
+			return fmt.Errorf("admin rotate-key: --grace must not be negative: %w", errUsage)
+		}
+		_, err = store.RotateAPIKey(ctx, ws.ID, id, geopulse.HashAPIKey(key), geopulse.KeyPrefix(key), *grace)
+	case "revoke-key":
+		if err := store.RevokeAPIKey(ctx, ws.ID, id); err != nil {
+			return fmt.Errorf("revoke key %d: %s", id, geopulse.ErrorMessage(err))
+		}
+		fmt.Fprintf(stderr, "key %d of workspace %q revoked\n", id, ws.Name)
+		return nil
+	case "list-keys":
+		return listKeys(ctx, store, ws, stdout)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s", sub, geopulse.ErrorMessage(err))
 	}
 	fmt.Fprintf(stderr, "workspace %q (id %d); API key, shown once:\n", ws.Name, ws.ID)
 	fmt.Fprintln(stdout, key)
 	return nil
+}
+
+func listKeys(ctx context.Context, store geopulse.Store, ws *geopulse.Workspace, stdout io.Writer) error {
+	keys, err := store.ListAPIKeys(ctx, ws.ID)
+	if err != nil {
+		return fmt.Errorf("list keys: %s", geopulse.ErrorMessage(err))
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPREFIX\tMEMBER\tROLE\tSCOPES\tCREATED\tEXPIRES\tSTATE")
+	for _, k := range keys {
+		scopes := "(role's)"
+		if len(k.Scopes) > 0 {
+			s := make([]string, len(k.Scopes))
+			for i, sc := range k.Scopes {
+				s[i] = string(sc)
+			}
+			scopes = strings.Join(s, ",")
+		}
+		expires, state := "never", "active"
+		if k.ExpiresAt != nil {
+			expires = k.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		switch {
+		case k.RevokedAt != nil:
+			state = "revoked"
+		case !k.Active(now):
+			state = "expired"
+		}
+		fmt.Fprintf(tw, "%d\t%s…\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, cmp.Or(k.Name, "(unnamed)"), k.Role, scopes,
+			k.CreatedAt.UTC().Format(time.RFC3339), expires, state)
+	}
+	return tw.Flush()
 }

@@ -141,7 +141,8 @@ func TestRunUsageErrors(t *testing.T) {
 	}{
 		{"no command", nil, "Usage"},
 		{"unknown command", []string{"frobnicate"}, "Usage"},
-		{"admin without name", []string{"admin", "create-workspace"}, "exactly one NAME"},
+		{"admin without name", []string{"admin", "create-workspace"}, "takes 1 argument"},
+		{"admin rotate without id", []string{"admin", "rotate-key", "acme"}, "takes 2 argument"},
 		{"bad log level", []string{"serve", "-log-level", "loud"}, "log_level"},
 		{"unknown store", []string{"serve", "-db", "mysql://x@localhost/db"}, "unrecognised DSN"},
 		{"bad flag", []string{"serve", "-nope"}, "flag provided but not defined"},

@@ -127,6 +127,26 @@ func (k *APIKey) Validate() error {
 	return nil
 }
 
+// JoinScopes writes scopes as "read,posts:write" (empty for none).
+func JoinScopes(ss []Scope) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = string(s)
+	}
+	return strings.Join(parts, ",")
+}
+
+// SplitScopes reads what JoinScopes wrote, ignoring blanks around scopes.
+func SplitScopes(s string) []Scope {
+	var out []Scope
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, Scope(p))
+		}
+	}
+	return out
+}
+
 // Allows reports whether the key may use scope s: its role grants it and,
 // if the key is narrowed, the key lists it.
 func (k *APIKey) Allows(s Scope) bool {

@@ -98,7 +98,7 @@ func insertKey(ctx context.Context, c *sql.Conn, k *geopulse.APIKey, keyHash str
 	err := c.QueryRowContext(ctx, `INSERT INTO api_keys
 		(key_hash, workspace_id, name, role, scopes, prefix, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		keyHash, k.WorkspaceID, k.Name, string(k.Role), joinScopes(k.Scopes), k.Prefix, createdAt, utcPtr(k.ExpiresAt)).Scan(&id)
+		keyHash, k.WorkspaceID, k.Name, string(k.Role), geopulse.JoinScopes(k.Scopes), k.Prefix, createdAt, utcPtr(k.ExpiresAt)).Scan(&id)
 	return id, err
 }
 
@@ -112,7 +112,7 @@ func scanKey(row interface{ Scan(...any) error }, extra ...any) (*geopulse.APIKe
 	if err := row.Scan(dst...); err != nil {
 		return nil, err
 	}
-	k.Role, k.Scopes, k.CreatedAt = geopulse.Role(role), splitScopes(scopes), utc(k.CreatedAt)
+	k.Role, k.Scopes, k.CreatedAt = geopulse.Role(role), geopulse.SplitScopes(scopes), utc(k.CreatedAt)
 	if expires.Valid {
 		t := utc(expires.Time)
 		k.ExpiresAt = &t
@@ -235,25 +235,6 @@ func (db *DB) RotateAPIKey(ctx context.Context, workspaceID, id int64, newHash, 
 		return nil, fmt.Errorf("rotate api key: %w", err)
 	}
 	return fresh, nil
-}
-
-func joinScopes(ss []geopulse.Scope) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = string(s)
-	}
-	return strings.Join(parts, ",")
-}
-
-func splitScopes(s string) []geopulse.Scope {
-	if s == "" {
-		return nil
-	}
-	var out []geopulse.Scope
-	for _, p := range strings.Split(s, ",") {
-		out = append(out, geopulse.Scope(p))
-	}
-	return out
 }
 
 func utcPtr(t *time.Time) any {

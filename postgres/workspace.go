@@ -112,7 +112,7 @@ func insertKey(ctx context.Context, q rowQuerier, k *geopulse.APIKey, keyHash st
 	err := q.QueryRow(ctx, `INSERT INTO api_keys
 		(key_hash, workspace_id, name, role, scopes, prefix, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		keyHash, k.WorkspaceID, k.Name, string(k.Role), joinScopes(k.Scopes), k.Prefix, createdAt, utcPtr(k.ExpiresAt)).Scan(&id)
+		keyHash, k.WorkspaceID, k.Name, string(k.Role), geopulse.JoinScopes(k.Scopes), k.Prefix, createdAt, utcPtr(k.ExpiresAt)).Scan(&id)
 	return id, err
 }
 
@@ -126,7 +126,7 @@ func scanKey(row pgx.Row, extra ...any) (*geopulse.APIKey, error) {
 	if err := row.Scan(dst...); err != nil {
 		return nil, err
 	}
-	k.Role, k.Scopes, k.CreatedAt = geopulse.Role(role), splitScopes(scopes), k.CreatedAt.UTC()
+	k.Role, k.Scopes, k.CreatedAt = geopulse.Role(role), geopulse.SplitScopes(scopes), k.CreatedAt.UTC()
 	if expires != nil {
 		t := expires.UTC()
 		k.ExpiresAt = &t
@@ -242,25 +242,6 @@ func (db *DB) RotateAPIKey(ctx context.Context, workspaceID, id int64, newHash, 
 		return nil, fmt.Errorf("rotate api key: %w", err)
 	}
 	return fresh, nil
-}
-
-func joinScopes(ss []geopulse.Scope) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = string(s)
-	}
-	return strings.Join(parts, ",")
-}
-
-func splitScopes(s string) []geopulse.Scope {
-	if s == "" {
-		return nil
-	}
-	var out []geopulse.Scope
-	for _, p := range strings.Split(s, ",") {
-		out = append(out, geopulse.Scope(p))
-	}
-	return out
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -88,12 +88,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		err = store.AddAPIKey(ctx, &geopulse.APIKey{WorkspaceID: ws.ID, Name: *member, Role: geopulse.RoleOwner,
 			Prefix: geopulse.KeyPrefix(key)}, geopulse.HashAPIKey(key))
 	case "create-key":
-		k := &geopulse.APIKey{WorkspaceID: ws.ID, Name: *member, Role: geopulse.Role(*role), Prefix: geopulse.KeyPrefix(key)}
-		for _, s := range strings.Split(*scopes, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				k.Scopes = append(k.Scopes, geopulse.Scope(s))
-			}
-		}
+		k := &geopulse.APIKey{WorkspaceID: ws.ID, Name: *member, Role: geopulse.Role(*role), Prefix: geopulse.KeyPrefix(key),
+			Scopes: geopulse.SplitScopes(*scopes)}
 		if *expires < 0 {
 			return fmt.Errorf("admin create-key: --expires must be positive: %w", errUsage)
 		} else if *expires > 0 {
@@ -132,14 +128,7 @@ func listKeys(ctx context.Context, store geopulse.Store, ws *geopulse.Workspace,
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPREFIX\tMEMBER\tROLE\tSCOPES\tCREATED\tEXPIRES\tSTATE")
 	for _, k := range keys {
-		scopes := "(role's)"
-		if len(k.Scopes) > 0 {
-			s := make([]string, len(k.Scopes))
-			for i, sc := range k.Scopes {
-				s[i] = string(sc)
-			}
-			scopes = strings.Join(s, ",")
-		}
+		scopes := cmp.Or(geopulse.JoinScopes(k.Scopes), "(role's)")
 		expires, state := "never", "active"
 		if k.ExpiresAt != nil {
 			expires = k.ExpiresAt.UTC().Format(time.RFC3339)

@@ -85,6 +85,12 @@ func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 	}
 	key := geopulse.NewAPIKey()
 	k := &geopulse.APIKey{WorkspaceID: workspace(r).ID, Name: req.Name, Role: req.Role, Scopes: req.Scopes, Prefix: geopulse.KeyPrefix(key)}
+	if k.Role.Valid() {
+		if err := mayMint(r, k); err != nil {
+			s.Error(w, r, err)
+			return
+		}
+	}
 	if req.ExpiresIn != "" {
 		d, err := parseLifetime("expires_in", req.ExpiresIn, MaxKeyLifetime)
 		if err != nil {
@@ -110,6 +116,22 @@ type rotateKeyRequest struct {
 	Grace string `json:"grace"` // a Go duration; "" means DefaultRotationGrace
 }
 
+// mayMint refuses a key stronger than the one asking for it: an owner key
+// narrowed to admin must not mint (or rotate into being) a key that reads
+// or ingests.
+func mayMint(r *http.Request, k *geopulse.APIKey) error {
+	creator := geopulse.APIKeyFromContext(r.Context())
+	if creator == nil {
+		return nil
+	}
+	for _, sc := range geopulse.Scopes {
+		if k.Allows(sc) && !creator.Allows(sc) {
+			return geopulse.Errorf(geopulse.EFORBIDDEN, "This key may not make a key with the scope %q, which it lacks.", sc)
+		}
+	}
+	return nil
+}
+
 // handleRotateKey replaces a key: the new one is answered once, the old one
 // keeps working for the grace period.
 func (s *Server) handleRotateKey(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +152,19 @@ func (s *Server) handleRotateKey(w http.ResponseWriter, r *http.Request) {
 		if grace, err = parseLifetime("grace", req.Grace, 30*24*time.Hour); err != nil {
 			s.Error(w, r, err)
 			return
+		}
+	}
+	keys, err := s.Workspaces.ListAPIKeys(r.Context(), workspace(r).ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	for _, old := range keys {
+		if old.ID == id {
+			if err := mayMint(r, old); err != nil {
+				s.Error(w, r, err)
+				return
+			}
 		}
 	}
 	key := geopulse.NewAPIKey()

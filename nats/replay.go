@@ -75,6 +75,7 @@ func (s *Stream) Replay(ctx context.Context, opts ReplayOptions) (ReplayProgress
 		return pr, fmt.Errorf("replay consumer: %w", err)
 	}
 	batch := make([]*geopulse.Post, 0, opts.Batch)
+	var held []jetstream.Msg // batch's messages, for vision jobs
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -83,19 +84,22 @@ func (s *Stream) Replay(ctx context.Context, opts ReplayOptions) (ReplayProgress
 		if err != nil {
 			return fmt.Errorf("replay: ingest: %w", err)
 		}
+		var jobs []visionJob
 		for i, err := range errs {
 			if err == nil {
 				pr.Stored++
+				if opts.Vision {
+					jobs = append(jobs, visionJob{post: batch[i], msg: held[i]})
+				}
 			} else {
 				pr.Rejected++
-				batch[i] = nil
 			}
 		}
-		if opts.Vision {
-			queued, lost := s.publishVision(ctx, batch)
+		if len(jobs) > 0 {
+			queued, lost := s.publishVision(ctx, jobs)
 			pr.VisionQueued, pr.VisionLost = pr.VisionQueued+queued, pr.VisionLost+lost
 		}
-		batch = batch[:0:0] // the pipeline may keep the posts
+		batch, held = batch[:0:0], held[:0] // the pipeline may keep the posts
 		if opts.Progress != nil {
 			opts.Progress(pr)
 		}
@@ -134,7 +138,7 @@ func (s *Stream) Replay(ctx context.Context, opts ReplayOptions) (ReplayProgress
 				// concerns at the gate.
 				continue
 			}
-			batch = append(batch, post)
+			batch, held = append(batch, post), append(held, msg)
 		}
 		if err := msgs.Error(); err != nil && !errors.Is(err, natsgo.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
 			return pr, fmt.Errorf("replay fetch: %w", err)

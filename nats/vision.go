@@ -1,7 +1,7 @@
 package nats
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -107,26 +107,32 @@ func wantsVision(p *geopulse.Post, now time.Time) bool {
 		(p.ExpiresAt == nil || p.ExpiresAt.After(now))
 }
 
-// publishVision queues the posts worth labelling (nil entries are skipped),
-// waits for the stream to take them and returns how many it queued and how
-// many it could not. A lost job is logged, not retried: the post is stored,
-// and a replay with vision queues it again.
-func (s *Stream) publishVision(ctx context.Context, posts []*geopulse.Post) (queued, lost int) {
+// visionJob is a stored post and the stream message it came in: the job
+// carries the message's bytes as they are, so queueing it costs no
+// encoding, and its id derives from the message's own.
+type visionJob struct {
+	post *geopulse.Post // enriched by the pipeline (PlaceIDs); nil: not stored
+	msg  jetstream.Msg
+}
+
+// publishVision queues the posts worth labelling, waits for the stream to
+// take them and returns how many it queued and how many it could not. A
+// lost job is logged, not retried: the post is stored, and a replay with
+// vision queues it again.
+func (s *Stream) publishVision(ctx context.Context, jobs []visionJob) (queued, lost int) {
 	now := time.Now()
 	var futures []jetstream.PubAckFuture
-	var buf bytes.Buffer
-	for _, p := range posts {
-		if p == nil || !wantsVision(p, now) {
+	for _, j := range jobs {
+		if j.post == nil || !wantsVision(j.post, now) {
 			continue
 		}
-		buf.Reset()
-		if err := canonical.Encode(&buf, p); err != nil {
-			lost++
-			continue
+		body := j.msg.Data()
+		id := ""
+		if h := j.msg.Headers(); h != nil {
+			id = h.Get(jetstream.MsgIDHeader)
 		}
-		body := bytes.Clone(buf.Bytes())
-		msg := &natsgo.Msg{Subject: subjectVision + subject(p.Source)[len(subjectPosts):], Data: body, Header: natsgo.Header{}}
-		msg.Header.Set(jetstream.MsgIDHeader, "vision-"+MsgID(body))
+		msg := &natsgo.Msg{Subject: subjectVision + subject(j.post.Source)[len(subjectPosts):], Data: body, Header: natsgo.Header{}}
+		msg.Header.Set(jetstream.MsgIDHeader, "vision-"+cmp.Or(id, MsgID(body)))
 		f, err := s.js.PublishMsgAsync(msg)
 		if err != nil {
 			lost++

@@ -199,3 +199,31 @@ func TestVisionYieldsToABusyPipeline(t *testing.T) {
 	busy.Store(false)
 	waitFor(t, 10*time.Second, "the job after the pipeline caught up", func() bool { return ls.has(geopulse.PostID("test", "wait-1")) })
 }
+
+// A replay with Vision queues the stored posts' pictures again, from the
+// stream's own bytes.
+func TestReplayQueuesVision(t *testing.T) {
+	ctx := context.Background()
+	e := newStore(t, true)
+	n := newNATS(t, gpnats.Config{})
+	runWorker(t, n.stream, gpnats.WorkerOptions{Ingester: e.pl}) // no vision yet
+	pub := gpnats.NewPublisher(n.stream, gpnats.PublisherOptions{Now: clock})
+	defer pub.Close()
+	if _, err := pub.Ingest(ctx, []*geopulse.Post{withMedia(post("r-1")), post("r-2")}); err != nil {
+		t.Fatal(err)
+	}
+	drained(t, n.stream)
+	if st, _ := n.stream.Stats(ctx); st.VisionLag != 0 {
+		t.Fatalf("vision lag %d before the replay", st.VisionLag)
+	}
+	pr, err := n.stream.Replay(ctx, gpnats.ReplayOptions{Since: time.Now().Add(-time.Hour), Ingester: e.pl, Vision: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr.VisionQueued != 1 || pr.VisionLost != 0 {
+		t.Fatalf("replay queued %d vision jobs (%d lost), want the one post with media", pr.VisionQueued, pr.VisionLost)
+	}
+	if st, _ := n.stream.Stats(ctx); st.VisionLag != 1 {
+		t.Fatalf("vision lag %d after the replay, want 1", st.VisionLag)
+	}
+}

@@ -243,12 +243,13 @@ func (w *Worker) store(ctx context.Context, items []item, redecode bool) {
 	if w.opts.Vision {
 		// Before the acks: a crash in between redelivers the posts, which
 		// queues their jobs again (deduplicated by the stream).
-		for i := range posts {
-			if errs[i] != nil {
-				posts[i] = nil
+		jobs := make([]visionJob, 0, len(items))
+		for i, it := range items {
+			if errs[i] == nil {
+				jobs = append(jobs, visionJob{post: it.post, msg: it.msg})
 			}
 		}
-		_, lost := w.stream.publishVision(ctx, posts)
+		_, lost := w.stream.publishVision(ctx, jobs)
 		w.m.visionLost.Add(float64(lost))
 	}
 	for i, it := range items {

@@ -170,12 +170,13 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	var media *demoMedia
 	if role == roleServe && m.Config.Demo.Enabled && m.Config.Demo.MediaDir != "off" {
 		if media = newDemoMedia(m.Config.Demo.MediaDir); media != nil {
-			port := m.ln.Addr().(*net.TCPAddr).Port
-			media.base = fmt.Sprintf("http://127.0.0.1:%d", port)
+			// The address the demo tells the user to open, so the dashboard
+			// shows the photos as its own ('self' in its img-src policy).
+			media.base = m.URL()
 			root.Handle("GET /demo/media/{name}", media)
 			// The vision workers refuse loopback (SSRF) unless told: this
 			// one address, for the demo's own photos.
-			m.Config.Vision.Fetch.AllowNets = append(m.Config.Vision.Fetch.AllowNets, "127.0.0.1/32")
+			m.Config.Vision.Fetch.AllowNets = append(m.Config.Vision.Fetch.AllowNets, "127.0.0.1/32", "::1/128")
 			m.Logger.Info("demo photos for the vision workers", "dir", media.dir, "photos", len(media.files))
 		}
 	}

@@ -86,9 +86,6 @@ func feedQueryFromURL(v url.Values) (feedQuery, error) {
 	return q, nil
 }
 
-// labelName is how labels are stored: trimmed, lower-case.
-func labelName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // filter validates q and turns it into the store's filter for workspaceID.
 func (q feedQuery) filter(workspaceID int64) (geopulse.PostFilter, error) {
 	f := geopulse.PostFilter{
@@ -96,9 +93,9 @@ func (q feedQuery) filter(workspaceID int64) (geopulse.PostFilter, error) {
 		Hashtag:      strings.ToLower(strings.TrimPrefix(strings.TrimSpace(q.Hashtag), "#")),
 		Text:         strings.TrimSpace(q.Q),
 		MinFollowers: q.MinFollowers,
-		Label:        labelName(q.Label),
-		Brand:        labelName(q.Brand),
-		Interest:     labelName(q.Interest),
+		Label:        q.Label,    // named as stored by PostFilter.RequiredLabels
+		Brand:        q.Brand,    // named as stored by PostFilter.RequiredLabels
+		Interest:     q.Interest, // named as stored by PostFilter.RequiredLabels
 		Cursor:       q.Cursor,
 		Limit:        q.Limit,
 	}

@@ -124,11 +124,8 @@ func (c VisionConfig) visionReady(dir string, logger *slog.Logger) (bool, error)
 	if c.Mode == "off" {
 		return false, nil
 	}
-	if err := os.Setenv("GEOPULSE_ML_ASSETS", dir); err != nil {
-		return false, err
-	}
 	model := c.model(dir)
-	if err := onnx.Init(); err != nil || !exists(model) {
+	if err := onnx.InitLibrary(onnx.LibraryIn(dir)); err != nil || !exists(model) {
 		if c.Mode == "on" {
 			return false, fmt.Errorf("vision.mode on, but the models are missing (run `make ml-assets`): %v", cmp.Or(err, fmt.Errorf("no %s", model)))
 		}

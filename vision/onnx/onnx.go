@@ -42,11 +42,15 @@ func AssetsDir() string {
 }
 
 // LibraryPath is $GEOPULSE_ONNXRUNTIME, else LibraryFile under AssetsDir.
-func LibraryPath() string {
+func LibraryPath() string { return LibraryIn(AssetsDir()) }
+
+// LibraryIn is $GEOPULSE_ONNXRUNTIME, else LibraryFile under the assets
+// folder dir.
+func LibraryIn(dir string) string {
 	if p := os.Getenv("GEOPULSE_ONNXRUNTIME"); p != "" {
 		return p
 	}
-	return filepath.Join(AssetsDir(), LibraryFile)
+	return filepath.Join(dir, LibraryFile)
 }
 
 // ErrNoRuntime means the shared library is not where LibraryPath says.
@@ -58,9 +62,12 @@ var (
 )
 
 // Init loads the runtime library (LibraryPath) once per process.
-func Init() error {
+func Init() error { return InitLibrary(LibraryPath()) }
+
+// InitLibrary loads the runtime library at lib once per process: the first
+// call decides, later ones (and Init) return its result.
+func InitLibrary(lib string) error {
 	initOnce.Do(func() {
-		lib := LibraryPath()
 		if _, err := os.Stat(lib); err != nil {
 			initErr = fmt.Errorf("%w: %s", ErrNoRuntime, lib)
 			return

@@ -55,6 +55,20 @@ type LabelStore interface {
 	ReplaceLabels(ctx context.Context, postID int64, origin LabelOrigin, labels []Label, at time.Time) error
 }
 
+// MergeLabels adds ls to dst, keeping one label per kind and name: the one
+// with the best score.
+func MergeLabels(dst, ls []Label) []Label {
+	for _, l := range ls {
+		i := slices.IndexFunc(dst, func(d Label) bool { return d.Kind == l.Kind && d.Name == l.Name })
+		if i < 0 {
+			dst = append(dst, l)
+		} else if l.Score > dst[i].Score {
+			dst[i] = l
+		}
+	}
+	return dst
+}
+
 // TextLabels returns the labels of OriginText (or of no origin) among ls,
 // normalised as NormalizeLabels does: what a store keeps of the labels a
 // post arrives with (image labels arrive through ReplaceLabels only).

@@ -28,3 +28,11 @@ func TestNormalizeLabels(t *testing.T) {
 		t.Errorf("unknown origin: %v, want EINVALID", err)
 	}
 }
+
+func TestMergeLabels(t *testing.T) {
+	got := MergeLabels([]Label{{Kind: LabelObject, Name: "dog", Score: 0.4}},
+		[]Label{{Kind: LabelObject, Name: "dog", Score: 0.9}, {Kind: LabelBrand, Name: "dog", Score: 0.2}, {Kind: LabelObject, Name: "dog", Score: 0.5}})
+	if len(got) != 2 || got[0].Score != 0.9 || got[1].Kind != LabelBrand {
+		t.Errorf("merged %+v; want dog object 0.9 and dog brand", got)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"slices"
 	"strings"
 
 	"github.com/geopulse/geopulse"
@@ -68,13 +67,13 @@ func (l *Labeller) LabelMedia(ctx context.Context, post *geopulse.Post) ([]geopu
 			return nil, err
 		}
 		labelled++
-		labels = merge(labels, found)
+		labels = geopulse.MergeLabels(labels, found)
 	}
 	if labelled == 0 && final != nil {
 		return nil, final
 	}
 	if l.Derive != nil {
-		labels = merge(labels, l.Derive(labels))
+		labels = geopulse.MergeLabels(labels, l.Derive(labels))
 	}
 	return labels, nil
 }
@@ -102,24 +101,10 @@ func (l *Labeller) Image(img image.Image) ([]geopulse.Label, error) {
 		if line.Score < minScore || len([]rune(t)) < 2 {
 			continue
 		}
-		labels = merge(labels, []geopulse.Label{{Kind: geopulse.LabelText, Name: t, Score: line.Score,
+		labels = geopulse.MergeLabels(labels, []geopulse.Label{{Kind: geopulse.LabelText, Name: t, Score: line.Score,
 			Origin: geopulse.OriginImage, Model: OCRModel, Version: OCRVersion}})
 	}
 	return labels, nil
-}
-
-// merge adds labels to dst, keeping one label per kind and name with the
-// best score.
-func merge(dst, labels []geopulse.Label) []geopulse.Label {
-	for _, l := range labels {
-		i := slices.IndexFunc(dst, func(d geopulse.Label) bool { return d.Kind == l.Kind && d.Name == l.Name })
-		if i < 0 {
-			dst = append(dst, l)
-		} else if l.Score > dst[i].Score {
-			dst[i] = l
-		}
-	}
-	return dst
 }
 
 // OCRMaxSide is the text detector's input side the vision workers use.

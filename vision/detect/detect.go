@@ -343,13 +343,8 @@ func (d *Detector) classes(scores []float32) ([]Object, error) {
 func (d *Detector) Labels(objs []Object) []geopulse.Label {
 	var out []geopulse.Label
 	for _, o := range objs {
-		i := slices.IndexFunc(out, func(l geopulse.Label) bool { return l.Name == o.Label })
-		if i >= 0 {
-			out[i].Score = max(out[i].Score, o.Score)
-			continue
-		}
-		out = append(out, geopulse.Label{Kind: geopulse.LabelObject, Name: o.Label, Score: o.Score,
-			Origin: geopulse.OriginImage, Model: d.cfg.Name, Version: d.cfg.Version})
+		out = geopulse.MergeLabels(out, []geopulse.Label{{Kind: geopulse.LabelObject, Name: o.Label, Score: o.Score,
+			Origin: geopulse.OriginImage, Model: d.cfg.Name, Version: d.cfg.Version}})
 	}
 	return out
 }

@@ -17,6 +17,8 @@ const (
 	AuditFeedRead         = "feed.read"
 	AuditAnalyticsRead    = "analytics.read"
 	AuditAudienceRun      = "audience.run"
+	AuditAudienceSave     = "audience.save"
+	AuditAudienceDelete   = "audience.delete"
 	AuditExport           = "export"
 	AuditPlaceCreate      = "place.create"
 	AuditPlaceUpdate      = "place.update"

@@ -16,6 +16,12 @@ type Place struct {
 	Category    string
 	Brand       string
 	Groups      []string
+	// Sensitive marks the place as a sensitive area (a clinic's grounds,
+	// a shelter): posts there never reach profiles or audiences, and it
+	// cannot be targeted. SensitiveCategory, set by stores on read, says
+	// its category is on the deny list, with the same effect.
+	Sensitive         bool
+	SensitiveCategory bool
 
 	Center   *LatLon
 	RadiusM  float64
@@ -40,6 +46,9 @@ type BBox struct {
 	MinLat, MinLon, MaxLat, MaxLon float64
 }
 
+// Restricted reports whether the place is sensitive, marked or by category.
+func (p *Place) Restricted() bool { return p.Sensitive || p.SensitiveCategory }
+
 // IsVenue reports whether the place is a point with a radius.
 func (p *Place) IsVenue() bool { return p.Center != nil }
 
@@ -53,13 +62,14 @@ type PlaceFilter struct {
 
 // PlaceUpdate holds the fields to change; nil means unchanged.
 type PlaceUpdate struct {
-	Name     *string
-	Category *string
-	Brand    *string
-	Groups   *[]string
-	Center   *LatLon
-	RadiusM  *float64
-	Geometry *json.RawMessage
+	Name      *string
+	Category  *string
+	Brand     *string
+	Groups    *[]string
+	Sensitive *bool
+	Center    *LatLon
+	RadiusM   *float64
+	Geometry  *json.RawMessage
 }
 
 // PlaceService manages places. Implementations that match posts also

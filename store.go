@@ -14,5 +14,7 @@ type Store interface {
 	RetentionStore
 	AuditStore
 	SubjectStore
+	AudienceStore
+	SettingsStore
 	io.Closer
 }

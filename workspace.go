@@ -53,11 +53,14 @@ const (
 	ScopeRead   Scope = "read"         // feeds, search, analytics, places, author stats
 	ScopePosts  Scope = "posts:write"  // ingest posts
 	ScopePlaces Scope = "places:write" // create, change, import and delete places
-	ScopeAdmin  Scope = "admin"        // keys, members, the audit log
+	// ScopeAudiences saves audiences and exports segments; reading an
+	// audience's insight needs read only.
+	ScopeAudiences Scope = "audiences:write"
+	ScopeAdmin     Scope = "admin" // keys, members, settings, the audit log
 )
 
 // Scopes are all scopes, in a stable order.
-var Scopes = []Scope{ScopeRead, ScopePosts, ScopePlaces, ScopeAdmin}
+var Scopes = []Scope{ScopeRead, ScopePosts, ScopePlaces, ScopeAudiences, ScopeAdmin}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return r == RoleOwner || r == RoleAnalyst || r == RoleViewer }
@@ -66,9 +69,9 @@ func (r Role) Valid() bool { return r == RoleOwner || r == RoleAnalyst || r == R
 func (r Role) Scopes() []Scope {
 	switch r {
 	case RoleOwner:
-		return []Scope{ScopeRead, ScopePosts, ScopePlaces, ScopeAdmin}
+		return []Scope{ScopeRead, ScopePosts, ScopePlaces, ScopeAudiences, ScopeAdmin}
 	case RoleAnalyst:
-		return []Scope{ScopeRead, ScopePosts, ScopePlaces}
+		return []Scope{ScopeRead, ScopePosts, ScopePlaces, ScopeAudiences}
 	case RoleViewer:
 		return []Scope{ScopeRead}
 	}

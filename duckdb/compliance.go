@@ -104,18 +104,25 @@ func removeStaged(ctx context.Context, c *sql.Conn, now time.Time, tombstone boo
 	if n == 0 {
 		return 0, nil
 	}
-	_, err := c.ExecContext(ctx, `DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);
+	// Their authors' profiles are recomputed without them.
+	_, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT DISTINCT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids);
+		DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);`)
 	return n, err
 }
 
-// removeAuthor deletes an author's card and count history.
+// removeAuthor deletes an author's card, count history and profile.
 func removeAuthor(ctx context.Context, c *sql.Conn, authorID int64) (bool, error) {
 	r, err := c.ExecContext(ctx, `DELETE FROM authors WHERE id = ?`, authorID)
 	if err != nil {
 		return false, err
+	}
+	for _, table := range []string{"author_terms", "profile_queue"} {
+		if _, err := c.ExecContext(ctx, `DELETE FROM `+table+` WHERE author_id = ?`, authorID); err != nil {
+			return false, err
+		}
 	}
 	if _, err := c.ExecContext(ctx, `DELETE FROM author_stats WHERE author_id = ?`, authorID); err != nil {
 		return false, err

@@ -63,7 +63,11 @@ func (db *DB) ReplaceLabels(ctx context.Context, postID int64, origin geopulse.L
 		} else {
 			_, err = c.ExecContext(ctx, `UPDATE posts SET doc = json_merge_patch(doc, json_object('labels', ?::JSON))::VARCHAR WHERE id = ?`, doc, postID)
 		}
-		if err != nil || len(ls) == 0 {
+		if err != nil {
+			return err
+		}
+		// The author's profile reads labels: it is recomputed.
+		if _, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id FROM posts WHERE id = ?`, postID); err != nil || len(ls) == 0 {
 			return err
 		}
 		return withAppender(c, "", "post_labels", func(a *duckdb.Appender) error {

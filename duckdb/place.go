@@ -18,7 +18,7 @@ import (
 )
 
 const placeColumns = `id, workspace_id, name, category, brand, groups, center_lat, center_lon, radius_m,
-	geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at`
+	geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at, sensitive, ` + sensitiveCategory
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -30,7 +30,7 @@ func scanPlace(r rowScanner) (*geopulse.Place, error) {
 		geometry   sql.NullString
 	)
 	err := r.Scan(&p.ID, &p.WorkspaceID, &p.Name, &p.Category, &p.Brand, &groups, &clat, &clon, &p.RadiusM,
-		&geometry, &p.BBox.MinLat, &p.BBox.MinLon, &p.BBox.MaxLat, &p.BBox.MaxLon, &p.CreatedAt, &p.UpdatedAt)
+		&geometry, &p.BBox.MinLat, &p.BBox.MinLon, &p.BBox.MaxLat, &p.BBox.MaxLon, &p.CreatedAt, &p.UpdatedAt, &p.Sensitive, &p.SensitiveCategory)
 	if err != nil {
 		return nil, err
 	}
@@ -100,10 +100,10 @@ func (db *DB) CreatePlace(ctx context.Context, p *geopulse.Place) error {
 			geometry = string(p.Geometry)
 		}
 		return c.QueryRowContext(ctx, `INSERT INTO places (workspace_id, name, category, brand, groups,
-			center_lat, center_lon, radius_m, geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			center_lat, center_lon, radius_m, geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at, sensitive)
+			VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			p.WorkspaceID, p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry,
-			p.BBox.MinLat, p.BBox.MinLon, p.BBox.MaxLat, p.BBox.MaxLon, now, now).Scan(&id)
+			p.BBox.MinLat, p.BBox.MinLon, p.BBox.MaxLat, p.BBox.MaxLon, now, now, p.Sensitive).Scan(&id)
 	})
 	if geopulse.ErrorCode(err) == geopulse.ENOTFOUND {
 		return err
@@ -126,7 +126,7 @@ type queryRower interface {
 }
 
 func (db *DB) findPlace(ctx context.Context, q queryRower, workspaceID, id int64) (*geopulse.Place, error) {
-	p, err := scanPlace(q.QueryRowContext(ctx, `SELECT `+placeColumns+` FROM places WHERE id = ? AND workspace_id = ?`, id, workspaceID))
+	p, err := scanPlace(q.QueryRowContext(ctx, `SELECT `+placeColumns+` FROM places p WHERE id = ? AND workspace_id = ?`, id, workspaceID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Place not found.")
 	} else if err != nil {
@@ -157,12 +157,12 @@ func (db *DB) FindPlaces(ctx context.Context, filter geopulse.PlaceFilter) ([]*g
 		where = append(where, `category = ?`)
 		args = append(args, filter.Category)
 	}
-	return db.queryPlaces(ctx, `SELECT `+placeColumns+` FROM places WHERE `+strings.Join(where, ` AND `)+` ORDER BY id`, args...)
+	return db.queryPlaces(ctx, `SELECT `+placeColumns+` FROM places p WHERE `+strings.Join(where, ` AND `)+` ORDER BY id`, args...)
 }
 
 // AllPlaces returns every place of every workspace, ordered by ID.
 func (db *DB) AllPlaces(ctx context.Context) ([]*geopulse.Place, error) {
-	return db.queryPlaces(ctx, `SELECT `+placeColumns+` FROM places ORDER BY id`)
+	return db.queryPlaces(ctx, `SELECT `+placeColumns+` FROM places p ORDER BY id`)
 }
 
 func (db *DB) queryPlaces(ctx context.Context, query string, args ...any) ([]*geopulse.Place, error) {
@@ -213,6 +213,9 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 		if upd.Groups != nil {
 			p.Groups = *upd.Groups
 		}
+		if upd.Sensitive != nil {
+			p.Sensitive = *upd.Sensitive
+		}
 		if upd.Center != nil {
 			center := *upd.Center
 			p.Center, p.Geometry = &center, nil
@@ -235,8 +238,8 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 			geometry = string(p.Geometry)
 		}
 		_, err = c.ExecContext(ctx, `UPDATE places SET name = ?, category = ?, brand = ?, groups = ?::VARCHAR[],
-			center_lat = ?, center_lon = ?, radius_m = ?, geometry = ?, updated_at = ? WHERE id = ?`,
-			p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry, p.UpdatedAt, p.ID)
+			center_lat = ?, center_lon = ?, radius_m = ?, geometry = ?, updated_at = ?, sensitive = ? WHERE id = ?`,
+			p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry, p.UpdatedAt, p.Sensitive, p.ID)
 		if err != nil {
 			return err
 		}
@@ -260,7 +263,7 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 func (db *DB) DeletePlace(ctx context.Context, workspaceID, id int64) error {
 	err := db.write(ctx, func(c *sql.Conn) error {
 		var n int
-		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM places WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&n); err != nil {
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM places p WHERE id = ? AND workspace_id = ?`, id, workspaceID).Scan(&n); err != nil {
 			return err
 		} else if n == 0 {
 			return geopulse.Errorf(geopulse.ENOTFOUND, "Place not found.")

@@ -17,16 +17,23 @@ import (
 // log when they succeed: reading feeds and analytics, changing places.
 // Privacy operations and exports record their own, richer lines.
 var auditedRoutes = map[string]string{
-	"GET /v1/posts":              geopulse.AuditFeedRead,
-	"POST /v1/posts/search":      geopulse.AuditFeedRead,
-	"GET /v1/posts/stream":       geopulse.AuditFeedRead,
-	"GET /v1/posts/{id}":         geopulse.AuditFeedRead,
-	"GET /v1/authors/{id}/stats": geopulse.AuditFeedRead,
-	"GET /v1/analytics":          geopulse.AuditAnalyticsRead,
-	"POST /v1/places":            geopulse.AuditPlaceCreate,
-	"PATCH /v1/places/{id}":      geopulse.AuditPlaceUpdate,
-	"DELETE /v1/places/{id}":     geopulse.AuditPlaceDelete,
-	"POST /v1/places/import":     geopulse.AuditPlacesImport,
+	"GET /v1/posts":                       geopulse.AuditFeedRead,
+	"POST /v1/posts/search":               geopulse.AuditFeedRead,
+	"GET /v1/posts/stream":                geopulse.AuditFeedRead,
+	"GET /v1/posts/{id}":                  geopulse.AuditFeedRead,
+	"GET /v1/authors/{id}/stats":          geopulse.AuditFeedRead,
+	"GET /v1/analytics":                   geopulse.AuditAnalyticsRead,
+	"POST /v1/audiences/insight":          geopulse.AuditAudienceRun,
+	"POST /v1/audiences/cross-visitation": geopulse.AuditAudienceRun,
+	"GET /v1/foot-traffic":                geopulse.AuditAnalyticsRead,
+	"POST /v1/audiences":                  geopulse.AuditAudienceSave,
+	"PUT /v1/audiences/{id}":              geopulse.AuditAudienceSave,
+	"DELETE /v1/audiences/{id}":           geopulse.AuditAudienceDelete,
+	"PUT /v1/settings/privacy":            geopulse.AuditSettingsUpdate,
+	"POST /v1/places":                     geopulse.AuditPlaceCreate,
+	"PATCH /v1/places/{id}":               geopulse.AuditPlaceUpdate,
+	"DELETE /v1/places/{id}":              geopulse.AuditPlaceDelete,
+	"POST /v1/places/import":              geopulse.AuditPlacesImport,
 }
 
 // auditQueue is how many entries may wait for the store; a full queue

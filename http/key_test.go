@@ -50,10 +50,11 @@ func TestEveryEndpointNeedsItsScope(t *testing.T) {
 	var f feed
 	e.get(owner, "/v1/posts").decode(t, http.StatusOK, &f)
 	ids := map[string]string{
-		"places":  strconv.FormatInt(venue.ID, 10),
-		"posts":   f.Posts[0].ID,
-		"authors": f.Posts[0].Author.ID,
-		"keys":    strconv.FormatInt(e.addKey(owner, geopulse.APIKey{Name: "victim", Role: geopulse.RoleViewer}).ID, 10),
+		"places":    strconv.FormatInt(venue.ID, 10),
+		"posts":     f.Posts[0].ID,
+		"authors":   f.Posts[0].Author.ID,
+		"audiences": e.createAudience(owner, "mine"),
+		"keys":      strconv.FormatInt(e.addKey(owner, geopulse.APIKey{Name: "victim", Role: geopulse.RoleViewer}).ID, 10),
 	}
 	checked := 0
 	for _, op := range d.ops {

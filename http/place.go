@@ -16,17 +16,21 @@ import (
 // venue has center and radius_m (geometry null), a geofence has geometry
 // (center and radius_m null).
 type placeJSON struct {
-	ID        int64            `json:"id"`
-	Name      string           `json:"name"`
-	Category  string           `json:"category"`
-	Brand     string           `json:"brand"`
-	Groups    []string         `json:"groups"`
-	Center    *geopulse.LatLon `json:"center"`
-	RadiusM   *float64         `json:"radius_m"`
-	Geometry  json.RawMessage  `json:"geometry"`
-	BBox      [4]float64       `json:"bbox"` // minLon, minLat, maxLon, maxLat, as in GeoJSON
-	CreatedAt time.Time        `json:"created_at"`
-	UpdatedAt time.Time        `json:"updated_at"`
+	ID       int64            `json:"id"`
+	Name     string           `json:"name"`
+	Category string           `json:"category"`
+	Brand    string           `json:"brand"`
+	Groups   []string         `json:"groups"`
+	Center   *geopulse.LatLon `json:"center"`
+	RadiusM  *float64         `json:"radius_m"`
+	Geometry json.RawMessage  `json:"geometry"`
+	BBox     [4]float64       `json:"bbox"` // minLon, minLat, maxLon, maxLat, as in GeoJSON
+	// Sensitive: marked as a sensitive area; SensitiveCategory: its
+	// category is on the deny list. Either way it is never targeted.
+	Sensitive         bool      `json:"sensitive"`
+	SensitiveCategory bool      `json:"sensitive_category"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 func newPlaceJSON(p *geopulse.Place) placeJSON {
@@ -36,6 +40,7 @@ func newPlaceJSON(p *geopulse.Place) placeJSON {
 		Category:  p.Category,
 		Brand:     p.Brand,
 		Groups:    orEmpty(p.Groups),
+		Sensitive: p.Sensitive, SensitiveCategory: p.SensitiveCategory,
 		BBox:      [4]float64{p.BBox.MinLon, p.BBox.MinLat, p.BBox.MaxLon, p.BBox.MaxLat},
 		CreatedAt: p.CreatedAt.UTC(),
 		UpdatedAt: p.UpdatedAt.UTC(),
@@ -54,13 +59,14 @@ func newPlaceJSON(p *geopulse.Place) placeJSON {
 // null members are unset: on create they take their zero value, on update
 // they stay unchanged.
 type placeRequest struct {
-	Name     *string          `json:"name"`
-	Category *string          `json:"category"`
-	Brand    *string          `json:"brand"`
-	Groups   *[]string        `json:"groups"`
-	Center   *geopulse.LatLon `json:"center"`
-	RadiusM  *float64         `json:"radius_m"`
-	Geometry json.RawMessage  `json:"geometry"`
+	Name      *string          `json:"name"`
+	Category  *string          `json:"category"`
+	Brand     *string          `json:"brand"`
+	Groups    *[]string        `json:"groups"`
+	Sensitive *bool            `json:"sensitive"`
+	Center    *geopulse.LatLon `json:"center"`
+	RadiusM   *float64         `json:"radius_m"`
+	Geometry  json.RawMessage  `json:"geometry"`
 }
 
 // geometry returns the request's geometry, or nil when absent or null.
@@ -83,6 +89,9 @@ func (req *placeRequest) place(workspaceID int64) *geopulse.Place {
 	if req.Brand != nil {
 		p.Brand = *req.Brand
 	}
+	if req.Sensitive != nil {
+		p.Sensitive = *req.Sensitive
+	}
 	if req.Groups != nil {
 		p.Groups = *req.Groups
 	}
@@ -94,12 +103,13 @@ func (req *placeRequest) place(workspaceID int64) *geopulse.Place {
 
 func (req *placeRequest) update() geopulse.PlaceUpdate {
 	upd := geopulse.PlaceUpdate{
-		Name:     req.Name,
-		Category: req.Category,
-		Brand:    req.Brand,
-		Groups:   req.Groups,
-		Center:   req.Center,
-		RadiusM:  req.RadiusM,
+		Name:      req.Name,
+		Category:  req.Category,
+		Brand:     req.Brand,
+		Groups:    req.Groups,
+		Sensitive: req.Sensitive,
+		Center:    req.Center,
+		RadiusM:   req.RadiusM,
 	}
 	if g := req.geometry(); g != nil {
 		upd.Geometry = &g

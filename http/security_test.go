@@ -366,10 +366,11 @@ func TestEveryEndpointNeedsCredentials(t *testing.T) {
 	// ownIDs are ids of the owner's resources by collection: the
 	// credential checks use real ones, so a missing check would answer 200.
 	ownIDs := map[string]string{
-		"keys":    strconv.FormatInt(e.addKey(owner, geopulse.APIKey{Name: "victim", Role: geopulse.RoleViewer}).ID, 10),
-		"places":  strconv.FormatInt(venue.ID, 10),
-		"posts":   f.Posts[0].ID,
-		"authors": f.Posts[0].Author.ID,
+		"keys":      strconv.FormatInt(e.addKey(owner, geopulse.APIKey{Name: "victim", Role: geopulse.RoleViewer}).ID, 10),
+		"places":    strconv.FormatInt(venue.ID, 10),
+		"posts":     f.Posts[0].ID,
+		"authors":   f.Posts[0].Author.ID,
+		"audiences": e.createAudience(owner, "mine"),
 	}
 	pathVals := func(op secOp) map[string]string {
 		vals := map[string]string{"name": "partner", "op": "access"} // the configured hook; a data-subject request

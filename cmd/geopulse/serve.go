@@ -141,6 +141,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Places:     places,
 			Posts:      m.Store,
 			Analytics:  m.Store,
+			Audiences:  audienceService(m.Config, m.Store, m.Logger),
 			Ingester:   m.Publisher,
 			Complier:   m.Publisher,
 			Hooks:      hooks,
@@ -199,6 +200,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 		janitor := &privacy.Janitor{Posts: m.Store, Interval: m.Config.JanitorInterval, Logger: m.Logger}
 		m.goRun(func() { janitor.Run(bg) })
+		profiler := &pipeline.Profiler{Store: m.Store, Logger: m.Logger}
+		m.goRun(func() { profiler.Run(bg) })
 		if err := m.startRetention(ctx, bg); err != nil {
 			return err
 		}

@@ -120,6 +120,10 @@ type SubjectAuthor struct {
 	Stats       []SubjectStat `json:"stats"`
 	// Suppressed lists why the account (SuppressionKey) is suppressed.
 	Suppressed []string `json:"suppressed"`
+	// Profile is what geopulse derived from the person's posts (interests,
+	// brands, place categories, active hours, home area), used only in
+	// aggregates.
+	Profile []ProfileTerm `json:"profile"`
 }
 
 // SubjectStat is one observation of an author's counts.

@@ -82,6 +82,11 @@ func newBenchGen(total int, seed uint64, prefix string) *benchGen {
 	return g
 }
 
+var (
+	benchInterests = strings.Fields("coffee food nightlife fitness music art travel fashion pets sports")
+	benchLanguages = strings.Fields("en en en es fr de")
+)
+
 var benchWords = strings.Fields("the a great view of city night with friends coffee best day ever love this place sunset food")
 
 // post returns the next post in time order.
@@ -128,7 +133,9 @@ func (g *benchGen) post() *geopulse.Post {
 		Caption: caption.String(), Hashtags: tags, Mentions: []string{"friend"},
 		MediaURLs: []string{"https://media.example/" + g.prefix + strconv.Itoa(i) + ".jpg"},
 		Likes:     int64(r.IntN(1000)), Comments: int64(r.IntN(50)), Views: int64(r.IntN(10000)),
-		ExpiresAt: expires, Language: "en", PlaceIDs: placeIDs,
+		ExpiresAt: expires, Language: benchLanguages[r.IntN(len(benchLanguages))], PlaceIDs: placeIDs,
+		Labels: []geopulse.Label{{Kind: geopulse.LabelInterest, Name: benchInterests[r.IntN(len(benchInterests))],
+			Origin: geopulse.OriginText, Score: 1, Model: "bench", Version: "1"}},
 	}
 }
 

@@ -17,6 +17,9 @@ import (
 type SubjectStore interface {
 	geopulse.SubjectStore
 	geopulse.ComplianceStore
+	// AuthorProfile: the derived profile is part of what is stored about
+	// the person.
+	AuthorProfile(ctx context.Context, authorID int64) ([]geopulse.ProfileTerm, error)
 }
 
 // StreamPurger removes an account's raw copies from the stream and its dead
@@ -134,7 +137,11 @@ func (s *Subjects) Access(ctx context.Context, ref geopulse.SubjectRef) (*geopul
 		if err != nil {
 			return nil, fmt.Errorf("access: %w", err)
 		}
-		rep.Authors = append(rep.Authors, geopulse.NewSubjectAuthor(a, stats, reasons))
+		sa := geopulse.NewSubjectAuthor(a, stats, reasons)
+		if sa.Profile, err = s.Store.AuthorProfile(ctx, a.ID); err != nil {
+			return nil, fmt.Errorf("access: %w", err)
+		}
+		rep.Authors = append(rep.Authors, sa)
 		posts, err := s.Store.SubjectPosts(ctx, a.ID)
 		if err != nil {
 			return nil, fmt.Errorf("access: %w", err)

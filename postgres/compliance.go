@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/geopulse/geopulse"
@@ -51,6 +52,9 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 			if _, err := tx.Exec(ctx, `DELETE FROM author_stats WHERE author_id = $1`, authorID); err != nil {
 				return err
 			}
+			if err := eraseProfile(ctx, tx, authorID); err != nil {
+				return err
+			}
 			reason := geopulse.SuppressDeleted
 			if ev.Kind == geopulse.ComplianceProtectAuthor {
 				reason = geopulse.SuppressProtected
@@ -86,7 +90,8 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 // removePosts deletes the posts whose ids query selects, with their keys,
 // matches, tags and labels, optionally tombstoning the ids, and returns
 // how many posts existed. Keys are locked in id order, as ingest batches
-// lock them.
+// lock them. The posts' authors are queued for RefreshProfiles, so that
+// their profiles are recomputed without them.
 func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, query string, args ...any) (int64, error) {
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
@@ -109,7 +114,7 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 	}
 	rows, err = tx.Query(ctx, `DELETE FROM posts p USING post_keys k
 		WHERE k.id = ANY($1) AND p.id = k.id AND p.taken_at = k.taken_at
-		RETURNING p.id, p.taken_at, p.place_ids, p.doc`, ids)
+		RETURNING p.id, p.taken_at, p.author_id, p.place_ids, p.doc`, ids)
 	if err != nil {
 		return 0, err
 	}
@@ -122,6 +127,7 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 		tPlace, tPost []int64
 		tTag          [][]byte
 		tTime         []time.Time
+		authors       []int64
 	)
 	for rows.Next() {
 		var (
@@ -129,7 +135,7 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 			places []int64
 			doc    string
 		)
-		if err := rows.Scan(&p.ID, &p.TakenAt, &places, &doc); err != nil {
+		if err := rows.Scan(&p.ID, &p.TakenAt, &p.Author.ID, &places, &doc); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -138,6 +144,7 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 			return 0, err
 		}
 		n++
+		authors = append(authors, p.Author.ID)
 		lPost, lTime = append(lPost, p.ID), append(lTime, p.TakenAt)
 		tags := distinct(p.Hashtags)
 		for _, pl := range places {
@@ -159,10 +166,28 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 	batch.Queue(`DELETE FROM post_labels l USING unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
 		WHERE l.post_id = u.id AND l.taken_at = u.t`, lPost, lTime)
 	batch.Queue(`DELETE FROM post_keys WHERE id = ANY($1)`, ids)
+	slices.Sort(authors)
+	batch.Queue(`INSERT INTO profile_queue SELECT unnest($1::bigint[])`, slices.Compact(authors))
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return 0, err
 	}
 	return n, nil
+}
+
+// eraseProfile deletes an erased author's profile and queue entries. It
+// waits for a running refresh (profileLockKey): one that read the
+// author's posts before they were deleted would otherwise write the
+// profile back after this.
+func eraseProfile(ctx context.Context, tx pgx.Tx, authorID int64) error {
+	if err := lockProfiles(ctx, tx); err != nil {
+		return err
+	}
+	for _, table := range []string{"author_terms", "profile_queue"} {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE author_id = $1`, authorID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func tombstoneIDs(ctx context.Context, tx pgx.Tx, ids []int64, now time.Time) error {

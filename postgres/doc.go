@@ -42,6 +42,11 @@
 //     order. The sentiment is in doc.
 //   - gis_places, gis_posts, gis_matches: views for QGIS (docs/GIS.md),
 //     without authors, captions or media.
+//   - audiences (every version of each saved audience, its criteria as
+//     JSON text), author_terms (internal author profiles: recency-weighted
+//     terms, recomputed per author by RefreshProfiles from profile_queue),
+//     sensitive_categories (the deny list; places.sensitive marks a place
+//     by hand) and workspace_settings (privacy floors and noise key).
 //
 // # Invariants
 //
@@ -66,6 +71,12 @@
 //     input is refused with EINVALID. Free text (captions, bios, ids from
 //     sources) lives in JSON documents and hashtags in bytea, which hold
 //     anything, so posts round-trip exactly as in the embedded store.
+//   - Posts at a sensitive place (marked, or of a denied category) of any
+//     workspace count in no audience and no profile.
+//   - Profile writers (each chunk of RefreshProfiles, the erasure of an
+//     author's profile) hold the profile lock, an advisory lock, for their
+//     transaction: no two write one author's profile at once, whatever the
+//     processes. Queueing an author never waits.
 //   - Writers lock in one order: the match lock (an advisory lock; batches
 //     and story expiry share it, MatchPlace and DeletePlace take it
 //     alone), post_keys rows by id, authors rows by id. Two batches never
@@ -112,6 +123,12 @@
 //     rows (50 places, 90 days, 10M posts). No rollup tables: the
 //     contract counts a post once across overlapping places, which
 //     per-place rollups cannot do, and the scans meet the targets.
+//   - Audiences compile to SQL over post_places and author_terms, planned
+//     for their values (ids and times inlined, text from users as
+//     parameters); a request's authors are materialised once, in a
+//     temporary table of its transaction, for all its statistics. The
+//     sensitive places of every workspace are found through two indexes
+//     (0.2 ms instead of 13 ms over 10,000 places).
 //   - PostGIS is for what it is best at and nothing else: the GiST index on
 //     posts.geom gives MatchPlace its candidates and lets an area feed start
 //     from the area; the exact shape test stays in Go (the geo package), so

@@ -17,7 +17,13 @@ import (
 )
 
 const placeColumns = `id, workspace_id, name, category, brand, groups, center_lat, center_lon, radius_m,
-	geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at`
+	geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at, sensitive, ` + sensitiveCategory
+
+// sensitiveCategory is true when the category of a place (of the table
+// places, unaliased) is on the deny list: equal to an entry, or of an OSM
+// key that is an entry alone.
+const sensitiveCategory = `EXISTS (SELECT 1 FROM sensitive_categories s
+	WHERE lower(places.category) = s.category OR starts_with(lower(places.category), s.category || '='))`
 
 // matchLockKey is the advisory lock between writers of matches. Batches of
 // posts and story expiry take it shared (they run concurrently); MatchPlace
@@ -43,7 +49,7 @@ func scanPlace(r pgx.Row) (*geopulse.Place, error) {
 		geometry   *string
 	)
 	err := r.Scan(&p.ID, &p.WorkspaceID, &p.Name, &p.Category, &p.Brand, &p.Groups, &clat, &clon, &p.RadiusM,
-		&geometry, &p.BBox.MinLat, &p.BBox.MinLon, &p.BBox.MaxLat, &p.BBox.MaxLon, &p.CreatedAt, &p.UpdatedAt)
+		&geometry, &p.BBox.MinLat, &p.BBox.MinLon, &p.BBox.MaxLat, &p.BBox.MaxLon, &p.CreatedAt, &p.UpdatedAt, &p.Sensitive, &p.SensitiveCategory)
 	if err != nil {
 		return nil, err
 	}
@@ -129,18 +135,21 @@ func (db *DB) CreatePlace(ctx context.Context, p *geopulse.Place) error {
 	}
 	now := db.nowUTC()
 	clat, clon, geometry := shapeArgs(p)
-	var id int64
+	var (
+		id         int64
+		byCategory bool
+	)
 	err := db.pool.QueryRow(ctx, `INSERT INTO places (workspace_id, name, category, brand, groups,
-		center_lat, center_lon, radius_m, geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
+		center_lat, center_lon, radius_m, geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at, sensitive)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id, `+sensitiveCategory,
 		p.WorkspaceID, p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry,
-		p.BBox.MinLat, p.BBox.MinLon, p.BBox.MaxLat, p.BBox.MaxLon, now).Scan(&id)
+		p.BBox.MinLat, p.BBox.MinLon, p.BBox.MaxLat, p.BBox.MaxLon, now, p.Sensitive).Scan(&id, &byCategory)
 	if sqlState(err) == sqlForeignKey {
 		return geopulse.Errorf(geopulse.ENOTFOUND, "Workspace not found.")
 	} else if err != nil {
 		return fmt.Errorf("create place: %w", err)
 	}
-	p.ID, p.CreatedAt, p.UpdatedAt = id, now, now
+	p.ID, p.CreatedAt, p.UpdatedAt, p.SensitiveCategory = id, now, now, byCategory
 	return nil
 }
 
@@ -251,6 +260,9 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 		if upd.Groups != nil {
 			p.Groups = slices.Clone(*upd.Groups)
 		}
+		if upd.Sensitive != nil {
+			p.Sensitive = *upd.Sensitive
+		}
 		if upd.Center != nil {
 			center := *upd.Center
 			p.Center, p.Geometry = &center, nil
@@ -266,9 +278,10 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 		}
 		p.UpdatedAt = db.nowUTC()
 		clat, clon, geometry := shapeArgs(p)
-		_, err = tx.Exec(ctx, `UPDATE places SET name = $1, category = $2, brand = $3, groups = $4,
-			center_lat = $5, center_lon = $6, radius_m = $7, geometry = $8, updated_at = $9 WHERE id = $10`,
-			p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry, p.UpdatedAt, p.ID)
+		err = tx.QueryRow(ctx, `UPDATE places SET name = $1, category = $2, brand = $3, groups = $4,
+			center_lat = $5, center_lon = $6, radius_m = $7, geometry = $8, updated_at = $9, sensitive = $10 WHERE id = $11
+			RETURNING `+sensitiveCategory,
+			p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry, p.UpdatedAt, p.Sensitive, p.ID).Scan(&p.SensitiveCategory)
 		if err != nil {
 			return err
 		}

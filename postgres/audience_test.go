@@ -1,0 +1,306 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/geopulse/geopulse"
+	"github.com/geopulse/geopulse/postgres"
+)
+
+// What the PostgreSQL store adds to the audience contract: home squares
+// rounded in SQL exactly as Go rounds them, and profile writers and
+// audience savers in several processes at once.
+
+// authorPost is a post by its own author at lat, lon.
+func authorPost(id, author string, lat, lon float64, placeIDs ...int64) *geopulse.Post {
+	p := post(id, t0, placeIDs...)
+	p.Author = geopulse.Author{SourceID: author, Handle: author, Followers: 10}
+	p.Lat, p.Lon = lat, lon
+	p.Labels = []geopulse.Label{{Kind: geopulse.LabelInterest, Name: "coffee", Origin: geopulse.OriginText, Score: 1, Model: "t", Version: "1"}}
+	return p
+}
+
+func TestProfileHome(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, newTestDatabase(t))
+	coords := [][2]float64{
+		{48.85, 2.35}, {48.95, 2.25}, {48.75, 2.45}, {1.15, 1.25}, {0.45, 0.55},
+		{-0.04, -0.05}, {-0.06, 0.04}, {0.05, -0.0}, {0, 0}, {-0.5, 0.5},
+		{89.95, 179.95}, {-89.95, -179.95}, {90, -180}, {37.449999999999996, -122.45000000000002},
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 50 {
+		// Multiples of 0.05 are where rounding ties and their float
+		// neighbours lie.
+		coords = append(coords, [2]float64{float64(r.IntN(3601)-1800) * 0.05, float64(r.IntN(7201)-3600) * 0.05})
+	}
+	var posts []*geopulse.Post
+	for i, c := range coords {
+		posts = append(posts, authorPost(fmt.Sprintf("p%d", i), fmt.Sprintf("a%d", i), c[0], c[1], f.place.ID))
+	}
+	f.upsert(t, f.db, posts...)
+	if n, err := f.db.RefreshProfiles(f.ctx, t0, 0, true); err != nil || n != len(posts) {
+		t.Fatalf("refreshed %d profiles, %v; want %d", n, err, len(posts))
+	}
+	for _, p := range posts {
+		want := fmt.Sprintf("%.1f,%.1f", math.Round(p.Lat*10)/10, math.Round(p.Lon*10)/10)
+		prof, err := f.db.AuthorProfile(f.ctx, geopulse.AuthorID(p.Source, p.Author.SourceID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(prof, func(pt geopulse.ProfileTerm) bool { return pt.Kind == geopulse.ProfileHome })
+		if i < 0 {
+			t.Fatalf("%v, %v: no home in %+v", p.Lat, p.Lon, prof)
+		}
+		if prof[i].Term != want {
+			t.Errorf("home of %v, %v = %q, want %q", p.Lat, p.Lon, prof[i].Term, want)
+		}
+	}
+}
+
+// TestProfileWritersConcurrently runs refreshes (queued and full), queue
+// writers and an erasure from several processes at once: none fails, the
+// profiles end as one refresh alone computes them, and the erased author
+// keeps none.
+func TestProfileWritersConcurrently(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, newTestDatabase(t))
+	var (
+		posts []*geopulse.Post
+		ids   []int64
+	)
+	for a := range 40 {
+		author := fmt.Sprintf("a%d", a)
+		ids = append(ids, geopulse.AuthorID("insta", author))
+		for i := range 5 {
+			posts = append(posts, authorPost(fmt.Sprintf("p%d-%d", a, i), author, 1+0.01*float64(i), 1, f.place.ID))
+		}
+	}
+	f.upsert(t, f.db, posts...)
+	victim := posts[0].Author
+	dbs := []*postgres.DB{f.db}
+	for range 3 {
+		db, err := postgres.Open(f.ctx, f.dsn, postgres.Options{Now: fixedClock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i, db := range dbs {
+		wg.Go(func() {
+			for round := range 5 {
+				if err := db.MarkProfilesStale(f.ctx, ids); err != nil {
+					errs <- err
+				}
+				if _, err := db.RefreshProfiles(f.ctx, t0, 7, (i+round)%2 == 0); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		_, err := dbs[1].ApplyCompliance(f.ctx, geopulse.ComplianceEvent{Kind: geopulse.ComplianceDeleteAuthor, Source: "insta", AuthorSourceID: victim.SourceID})
+		if err != nil {
+			errs <- err
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if _, err := f.db.RefreshProfiles(f.ctx, t0, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	profiles := func() map[int64][]geopulse.ProfileTerm {
+		out := map[int64][]geopulse.ProfileTerm{}
+		for _, id := range ids {
+			prof, err := f.db.AuthorProfile(f.ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[id] = prof
+		}
+		return out
+	}
+	got := profiles()
+	if n := len(got[geopulse.AuthorID("insta", victim.SourceID)]); n != 0 {
+		t.Errorf("the erased author keeps %d profile terms", n)
+	}
+	if _, err := f.db.RefreshProfiles(f.ctx, t0, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	if want := profiles(); !reflect.DeepEqual(got, want) {
+		t.Errorf("profiles after concurrent writers differ from one refresh's:\n got %v\nwant %v", got, want)
+	}
+	if n := f.count(t, `SELECT count(*) FROM profile_queue`); n != 0 {
+		t.Errorf("%d authors left in the queue", n)
+	}
+}
+
+// TestSaveAudienceConcurrently saves versions of one audience from several
+// processes at once: each save gets its own version.
+func TestSaveAudienceConcurrently(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, newTestDatabase(t))
+	a := &geopulse.Audience{WorkspaceID: f.ws.ID, Name: "regulars", Criteria: geopulse.AudienceCriteria{MinPosts: 2}, CreatedBy: "test"}
+	if err := f.db.SaveAudience(f.ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	other, err := postgres.Open(f.ctx, f.dsn, postgres.Options{Now: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	const saves = 8
+	versions := make([]int, saves)
+	errs := make([]error, saves)
+	var wg sync.WaitGroup
+	for i := range saves {
+		wg.Go(func() {
+			v := *a
+			v.Name = fmt.Sprintf("regulars %d", i)
+			errs[i] = []*postgres.DB{f.db, other}[i%2].SaveAudience(f.ctx, &v)
+			versions[i] = v.Version
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	slices.Sort(versions)
+	if want := []int{2, 3, 4, 5, 6, 7, 8, 9}; !slices.Equal(versions, want) {
+		t.Fatalf("versions = %v, want %v", versions, want)
+	}
+	list, err := f.db.Audiences(f.ctx, f.ws.ID)
+	if err != nil || len(list) != 1 || list[0].Version != saves+1 {
+		t.Fatalf("audiences = %+v, %v", list, err)
+	}
+}
+
+// TestSensitivePlace marks a place sensitive by hand: it reads back so,
+// cannot be targeted, and its posts leave profiles at the next refresh.
+func TestSensitivePlace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, newTestDatabase(t))
+	shelter := f.venue(t, f.db, "shelter", 1, 1.01)
+	f.upsert(t, f.db, authorPost("a", "ann", 1, 1, f.place.ID), authorPost("b", "ann", 1, 1.01, shelter.ID))
+	id := geopulse.AuthorID("insta", "ann")
+	interestPosts := func() int64 {
+		t.Helper()
+		if _, err := f.db.RefreshProfiles(f.ctx, t0, 0, true); err != nil {
+			t.Fatal(err)
+		}
+		prof, err := f.db.AuthorProfile(f.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(prof, func(pt geopulse.ProfileTerm) bool { return pt.Kind == geopulse.ProfileInterest })
+		if i < 0 {
+			t.Fatalf("no interest in %+v", prof)
+		}
+		return prof[i].Posts
+	}
+	if n := interestPosts(); n != 2 {
+		t.Fatalf("interest counts %d posts, want 2", n)
+	}
+	yes := true
+	if _, err := f.db.UpdatePlace(f.ctx, f.ws.ID, shelter.ID, geopulse.PlaceUpdate{Sensitive: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := f.db.FindPlaceByID(f.ctx, f.ws.ID, shelter.ID); err != nil || !p.Sensitive || p.SensitiveCategory {
+		t.Fatalf("place = %+v, %v; want sensitive, not by category", p, err)
+	}
+	if n := interestPosts(); n != 1 {
+		t.Fatalf("interest counts %d posts after the place became sensitive, want 1", n)
+	}
+	_, err := f.db.AudienceSize(f.ctx, geopulse.AudienceQuery{WorkspaceID: f.ws.ID, Now: t0,
+		Criteria: geopulse.AudienceCriteria{Places: []int64{shelter.ID}}})
+	wantCode(t, err, geopulse.EINVALID)
+	cat := "healthcare=counselling"
+	p, err := f.db.UpdatePlace(f.ctx, f.ws.ID, f.place.ID, geopulse.PlaceUpdate{Category: &cat})
+	if err != nil || !p.SensitiveCategory || p.Sensitive {
+		t.Fatalf("place with a denied OSM key = %+v, %v; want sensitive by category", p, err)
+	}
+}
+
+// BenchmarkAudience measures, on the benchmark world (profiles refreshed
+// once, its cost reported as refresh-s), an audience's size and its
+// statistics over one workspace's 50 places for the last 30 days: every
+// author, regulars (two posts or more), and a language criterion, which
+// every author of the world matches (the widest term lookup).
+func BenchmarkAudience(b *testing.B) {
+	n := benchPosts(b)
+	db, _ := benchStore(b, n)
+	defer db.Close()
+	ctx := context.Background()
+	start := time.Now()
+	refreshed, err := db.RefreshProfiles(ctx, benchEnd, 0, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("refreshed %d profiles in %v", refreshed, time.Since(start).Round(time.Millisecond))
+	query := func(r *rand.Rand, c geopulse.AudienceCriteria) geopulse.AudienceQuery {
+		ws := int64(r.IntN(benchPlaces/benchPlacesPerWS) + 1)
+		first := (ws-1)*benchPlacesPerWS + 1 + int64(r.IntN(benchPlacesPerWS-50))
+		for i := range int64(50) {
+			c.Places = append(c.Places, first+i)
+		}
+		c.WithinDays = 30
+		return geopulse.AudienceQuery{WorkspaceID: ws, Criteria: c, Now: benchEnd}
+	}
+	for _, tc := range []struct {
+		name string
+		c    geopulse.AudienceCriteria
+	}{
+		{"all", geopulse.AudienceCriteria{}},
+		{"regulars", geopulse.AudienceCriteria{MinPosts: 2}},
+		{"language", geopulse.AudienceCriteria{Languages: []string{"en"}}},
+	} {
+		b.Run(fmt.Sprintf("size/%s/posts=%d", tc.name, n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(4, 4))
+			var lat []time.Duration
+			for b.Loop() {
+				t := time.Now()
+				size, err := db.AudienceSize(ctx, query(r, tc.c))
+				lat = append(lat, time.Since(t))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if size == 0 {
+					b.Fatal("empty audience")
+				}
+			}
+			reportLatency(b, "", lat)
+		})
+	}
+	b.Run(fmt.Sprintf("stats/posts=%d", n), func(b *testing.B) {
+		r := rand.New(rand.NewPCG(5, 5))
+		var lat []time.Duration
+		for b.Loop() {
+			t := time.Now()
+			st, err := db.AudienceStats(ctx, query(r, geopulse.AudienceCriteria{}), 10)
+			lat = append(lat, time.Since(t))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if st.Authors == 0 || len(st.Languages) == 0 || len(st.Homes) == 0 {
+				b.Fatalf("empty stats: %+v", st)
+			}
+		}
+		reportLatency(b, "", lat)
+	})
+}

@@ -13,6 +13,7 @@
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -395,6 +396,135 @@ const tests = [
     await noCSPViolations(page);
   }],
 
+  ['audiences: build, preview, save, compare, export', async ({ page, srv }) => {
+    // A sensitive place is listed but cannot be chosen.
+    const c = ctx.venueCenter;
+    const clinic = await api(srv, 'POST', '/v1/places', { name: 'E2E clinic', center: c, radius_m: 80, sensitive: true });
+    // A second saved audience, named like an attack: it must stay text.
+    const hostileName = `<img src=x onerror="window.__xss='audience'">`;
+    const other = await api(srv, 'POST', '/v1/audiences', { name: hostileName, criteria: { within_days: 30, min_posts: 2 } });
+    try {
+      await page.goto(`${srv.url}/app/audiences`);
+      await page.fill('#place-search', 'E2E clinic');
+      const row = page.locator('#place-checks li').filter({ hasText: 'E2E clinic' });
+      await row.waitFor();
+      assert.equal(await row.locator('input[type=checkbox]').isDisabled(), true, 'a sensitive place can be chosen');
+      assert.match(await row.innerText(), /sensitive: cannot be targeted/);
+      await page.fill('#place-search', '');
+
+      // Preview: a size, or the floor message; the hour-of-week grid, or the floor message.
+      await page.fill('#builder input[name=within_days]', '30');
+      await page.click('#preview');
+      await page.locator('#insights .insight .size-value, #insights .insight .floor-message').first().waitFor();
+      if (await page.locator('#insights .insight .floor-message').count()) {
+        assert.match(await page.locator('#insights .floor-message').innerText(), /^Below the privacy floor \(k = \d+\): nothing can be shown$/);
+      } else {
+        assert.match(await page.locator('#insights .size-value').innerText(), /^\d[\d,]*$/);
+        await page.locator('#insights .how svg rect.cell').nth(7 * 24 - 1).waitFor();
+        assert.equal(await page.locator('#insights .how svg rect.cell').count(), 7 * 24);
+      }
+      assert.match(await page.locator('#insights .floor-note').innerText(), /k = \d+.*ε = [\d.]+/);
+
+      // Save, then save again: a second version.
+      await page.fill('#builder input[name=name]', 'E2E audience');
+      await page.click('#save');
+      await page.locator('#saved-list .saved-name').filter({ hasText: 'E2E audience' }).waitFor();
+      await page.locator('#editing-version').filter({ hasText: 'v1' }).waitFor();
+      const saved = (await api(srv, 'GET', '/v1/audiences')).audiences.find((a) => a.name === 'E2E audience');
+      assert.ok(saved, 'the audience was not saved');
+      assert.equal(saved.criteria.within_days, 30);
+      await page.click('#weekday-chips [data-weekday="6"]');
+      await page.click('#weekday-chips [data-weekday="7"]');
+      await page.click('#save');
+      await page.locator('#saved-list .saved-item .tag').filter({ hasText: 'v2' }).waitFor();
+      assert.deepEqual((await api(srv, 'GET', `/v1/audiences/${saved.id}`)).criteria.weekdays, [6, 7]);
+      assert.equal((await api(srv, 'GET', `/v1/audiences/${saved.id}?version=1`)).criteria.weekdays, undefined);
+
+      // Reload it by URL, next to the hostile one.
+      await page.goto(`${srv.url}/app/audiences?audience=${saved.id}`);
+      await page.locator('#insights .insight .size-value, #insights .insight .floor-message').first().waitFor();
+      assert.equal(await page.inputValue('#builder input[name=name]'), 'E2E audience');
+      assert.equal(await page.getAttribute('#weekday-chips [data-weekday="6"]', 'aria-pressed'), 'true');
+      await page.locator('#saved-list .saved-name').filter({ hasText: hostileName }).waitFor();
+      assert.equal(await page.evaluate(() => window.__xss), undefined, 'a payload ran');
+      assert.equal(await page.locator('img[src="x"]').count(), 0, 'a payload became markup');
+
+      // Compare: two insights side by side.
+      await page.selectOption('#compare', String(other.id));
+      await page.locator('#insights.compare .insight').nth(1).waitFor();
+      assert.equal(await page.locator('#insights .insight-head h3').nth(1).innerText(), hostileName);
+
+      // Cross-visitation within the group drawn earlier.
+      await page.selectOption('#cv-group', 'e2e');
+      await page.click('#cv-show');
+      await page.locator('#cv-result table.matrix, #cv-result .floor-message').first().waitFor();
+      if (await page.locator('#cv-result table.matrix').count()) {
+        for (const text of await page.locator('#cv-result table.matrix tbody td:nth-child(n+3)').allInnerTexts()) {
+          assert.match(text.trim(), /^(\d+%|–)/);
+        }
+        for (const title of await page.locator('#cv-result .hidden-cell').evaluateAll((tds) => tds.map((td) => td.title))) {
+          assert.equal(title, 'hidden: fewer than k authors');
+        }
+      }
+
+      // Foot traffic of the workspace's places.
+      await page.locator('#foot-traffic table tbody tr, #foot-traffic p').first().waitFor();
+      assert.doesNotMatch(await page.locator('#foot-traffic').innerText(), /Foot traffic:/);
+
+      // Export the geo segment: a file, or the floor's refusal.
+      const download = page.waitForEvent('download').catch(() => null);
+      await page.click('#exports [data-kind=geo][data-format=csv]');
+      const status = page.locator('#export-status:not(.muted)');
+      await status.waitFor();
+      const refused = await page.locator('#export-status.floor-message').count() > 0;
+      assert.equal(await page.locator('#export-status.error-text').count(), 0, await status.innerText());
+      if (!refused) {
+        const file = await download;
+        assert.ok(file, 'no download');
+        assert.match(file.suggestedFilename(), /\.csv$/);
+        assert.ok((await readFile(await file.path(), 'utf8')).includes(','), 'an empty CSV');
+      }
+      await page.setViewportSize({ width: DESKTOP.width, height: 2200 });
+      await page.waitForTimeout(800);
+      await shot(page, 'audiences-compare');
+      await page.setViewportSize(DESKTOP);
+
+      // Too small to describe or export: the floor says so and nothing leaks.
+      await page.click('#new-audience');
+      await page.fill('#builder input[name=within_days]', '1');
+      await page.fill('#builder input[name=min_posts]', '10000');
+      await page.click('#preview');
+      const mine = page.locator('#insights .insight').first(); // the compared audience is still beside it
+      await mine.locator('.floor-message').filter({ hasText: /^Below the privacy floor \(k = \d+\): nothing can be shown$/ }).waitFor();
+      assert.equal(await mine.locator('.size-value, .chart').count(), 0, 'a suppressed audience shows numbers');
+      await page.click('#exports [data-kind=interests][data-format=csv]');
+      await page.locator('#export-status.floor-message').filter({ hasText: 'Below the export floor' }).waitFor();
+
+      // Delete the hostile one from the list.
+      ctx.confirms++;
+      await page.locator('#saved-list .saved-item').filter({ hasText: hostileName }).getByRole('button', { name: /^Delete/ }).click();
+      await page.locator('#saved-list .saved-name').filter({ hasText: hostileName }).waitFor({ state: 'detached' });
+      assert.deepEqual((await api(srv, 'GET', '/v1/audiences')).audiences.map((a) => a.name), ['E2E audience']);
+      await noCSPViolations(page);
+
+      // The pictures (docs/screenshot-audiences.png is the tall one): the
+      // saved audience, previewed.
+      await page.goto(`${srv.url}/app/audiences?audience=${saved.id}`);
+      await page.locator('#insights .insight .size-value, #insights .insight .floor-message').first().waitFor();
+      await page.locator('#foot-traffic table, #foot-traffic p').first().waitFor();
+      await page.waitForTimeout(800);
+      await shot(page, 'audiences');
+      await page.setViewportSize({ width: DESKTOP.width, height: 2000 });
+      await page.waitForTimeout(800);
+      await shot(page, 'audiences-full');
+      await page.setViewportSize(DESKTOP);
+      await noCSPViolations(page);
+    } finally {
+      await api(srv, 'DELETE', `/v1/places/${clinic.id}`).catch(() => {});
+      await api(srv, 'DELETE', `/v1/audiences/${other.id}`).catch(() => {});
+    }
+  }],
+
   ['phone width', async ({ page, srv, browser, problems }) => {
     const phone = await newContext(browser, srv.url, PHONE, await page.context().storageState());
     const p = await phone.newPage();
@@ -403,6 +533,7 @@ const tests = [
       ['/app/places', 'places-phone', '#place-list li .name'],
       ['/app/feed', 'feed-phone', '.card-post'],
       ['/app/analytics', 'analytics-phone', '#heatmap svg'],
+      ['/app/audiences', 'audiences-phone', '#place-checks li'],
     ]) {
       await p.goto(srv.url + path);
       await p.locator(ready).first().waitFor({ timeout: 60_000 });

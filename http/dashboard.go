@@ -213,7 +213,7 @@ func newDashboard(cfg DashboardConfig, logger *slog.Logger) *dashboard {
 	tmpls := web.Templates()
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(tmpls, "layout.html"))
 	// Each page is its template file plus the shared layout.
-	for _, name := range []string{"login", "places", "feed", "analytics"} {
+	for _, name := range []string{"login", "places", "feed", "analytics", "audiences"} {
 		d.pages[name] = template.Must(template.Must(base.Clone()).ParseFS(tmpls, name+".html"))
 	}
 	return d
@@ -247,6 +247,7 @@ func (s *Server) mountDashboard(mux *http.ServeMux, patterns map[string]bool) {
 		{"GET /app/places", s.dashboardPage("places", "Places")},
 		{"GET /app/feed", s.dashboardPage("feed", "Live feed")},
 		{"GET /app/analytics", s.dashboardPage("analytics", "Analytics")},
+		{"GET /app/audiences", s.dashboardPage("audiences", "Audiences")},
 		{"GET /static/{path...}", s.handleStatic},
 	} {
 		mux.Handle(rt.pattern, rt.handler)

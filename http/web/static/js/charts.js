@@ -33,14 +33,14 @@ function niceMax(v) {
  * stackedBars draws buckets (oldest first, each {start: Date, values: {key: n}})
  * as bars stacked by series ({key, label, color}). hourly says how to label time.
  */
-export function stackedBars(box, buckets, series, { hourly = false, height = 260 } = {}) {
+export function stackedBars(box, buckets, series, { hourly = false, height = 260, unit = 'posts', label = 'Posts over time by kind' } = {}) {
   clear(box);
   const width = Math.max(280, box.clientWidth);
   const m = { top: 10, right: 8, bottom: 26, left: 44 };
   const iw = width - m.left - m.right, ih = height - m.top - m.bottom;
   const totals = buckets.map((b) => series.reduce((acc, sr) => acc + (b.values[sr.key] || 0), 0));
   const max = niceMax(Math.max(0, ...totals));
-  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, height, role: 'img', 'aria-label': 'Posts over time by kind' });
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, height, role: 'img', 'aria-label': label });
   const grid = s('g', { class: 'grid' });
   for (let i = 0; i <= 4; i++) {
     const y = m.top + ih - (ih * i) / 4;
@@ -65,7 +65,7 @@ export function stackedBars(box, buckets, series, { hourly = false, height = 260
     const hit = s('rect', { class: 'hit', x: m.left + i * step, y: m.top, width: step, height: ih, fill: 'transparent' });
     hit.addEventListener('mousemove', (ev) => tip.show(ev,
       h('b', { text: fmtBucket(b.start, hourly) }),
-      `${num(totals[i])} posts`,
+      `${num(totals[i])} ${unit}`,
       ...series.filter((sr) => b.values[sr.key]).map((sr) => `${sr.label}: ${num(b.values[sr.key])}`)));
     hit.addEventListener('mouseleave', () => tip.hide());
     svg.append(hit);
@@ -105,8 +105,12 @@ function fmtTick(d, hourly, n) {
 
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
-/** heatmap draws the hour-of-week matrix ([7][24], Monday first, UTC). */
-export function heatmap(box, matrix) {
+/**
+ * heatmap draws the hour-of-week matrix ([7][24], Monday first, UTC);
+ * unit names what the cells count, label is the chart's accessible name,
+ * zero (optional) what an empty cell means, such as a privacy floor.
+ */
+export function heatmap(box, matrix, { unit = 'posts', label = 'Posts by hour of week', zero = '' } = {}) {
   clear(box);
   const width = Math.max(280, box.clientWidth);
   const m = { top: 6, right: 4, bottom: 22, left: 34 };
@@ -119,7 +123,7 @@ export function heatmap(box, matrix) {
   const max = Math.max(1, ...flat);
   const min = Math.min(...flat);
   const scale = (v) => (v <= 0 ? 0 : 0.08 + (0.92 * (v - min)) / Math.max(1, max - min));
-  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, height, role: 'img', 'aria-label': 'Posts by hour of week' });
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, height, role: 'img', 'aria-label': label });
   const tip = tooltip(box);
   matrix.forEach((row, d) => {
     svg.append(s('text', { x: m.left - 6, y: m.top + d * ch + ch / 2 + 4, 'text-anchor': 'end', text: DAYS[d] }));
@@ -128,7 +132,7 @@ export function heatmap(box, matrix) {
         class: 'cell', x: m.left + hr * cw + 1, y: m.top + d * ch + 1, width: Math.max(1, cw - 2), height: ch - 2, rx: 3,
         fill: heat(scale(v)),
       });
-      cell.addEventListener('mousemove', (ev) => tip.show(ev, h('b', { text: `${DAYS[d]} ${String(hr).padStart(2, '0')}:00 UTC` }), `${num(v)} posts`));
+      cell.addEventListener('mousemove', (ev) => tip.show(ev, h('b', { text: `${DAYS[d]} ${String(hr).padStart(2, '0')}:00 UTC` }), v === 0 && zero ? zero : `${num(v)} ${unit}`));
       cell.addEventListener('mouseleave', () => tip.hide());
       svg.append(cell);
     });
@@ -150,7 +154,7 @@ export function heat(t) {
 }
 
 /** bars draws labelled horizontal bars for items [{label, value}]. */
-export function bars(box, items, { color = '#e8467c', empty = 'Nothing yet.' } = {}) {
+export function bars(box, items, { color = '#e8467c', empty = 'Nothing yet.', label = 'Ranking' } = {}) {
   clear(box);
   if (items.length === 0) { box.append(h('p', { class: 'muted', text: empty })); return; }
   const width = Math.max(260, box.clientWidth);
@@ -159,7 +163,7 @@ export function bars(box, items, { color = '#e8467c', empty = 'Nothing yet.' } =
   const valueW = 56;
   const height = items.length * row;
   const max = Math.max(1, ...items.map((it) => it.value));
-  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, height, role: 'img', 'aria-label': 'Ranking' });
+  const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, height, role: 'img', 'aria-label': label });
   const defs = s('defs', {}, s('linearGradient', { id: 'bar-grad', x1: 0, x2: 1 },
     s('stop', { offset: 0, 'stop-color': '#ff7a59' }), s('stop', { offset: 1, 'stop-color': color })));
   svg.append(defs);

@@ -683,15 +683,19 @@ func (db *DB) MarkProfilesStale(ctx context.Context, authorIDs []int64) error {
 	if len(authorIDs) == 0 {
 		return nil
 	}
-	return db.write(ctx, func(c *sql.Conn) error { return queueProfiles(c, authorIDs) })
+	return db.write(ctx, func(c *sql.Conn) error { return queueProfiles(ctx, c, authorIDs) })
 }
 
 // queueProfiles appends authors to profile_queue on the writer
-// connection.
-func queueProfiles(c *sql.Conn, authorIDs []int64) error {
+// connection, with one seq for the batch.
+func queueProfiles(ctx context.Context, c *sql.Conn, authorIDs []int64) error {
+	var seq int64
+	if err := c.QueryRowContext(ctx, `SELECT nextval('profile_queue_seq')`).Scan(&seq); err != nil {
+		return err
+	}
 	return withAppender(c, "", "profile_queue", func(a *duckdb.Appender) error {
 		for _, id := range authorIDs {
-			if err := a.AppendRow(id); err != nil {
+			if err := a.AppendRow(id, seq); err != nil {
 				return err
 			}
 		}
@@ -699,15 +703,25 @@ func queueProfiles(c *sql.Conn, authorIDs []int64) error {
 	})
 }
 
-// profileChunk bounds how many authors one refresh statement recomputes.
+// profileChunk bounds how many authors one refresh round recomputes.
 const profileChunk = 50_000
 
 // RefreshProfiles recomputes queued profiles (or every author's, in
 // chunks, when all is set) from the authors' posts: every term of a
 // refreshed author is replaced, so deletions and erasures leave nothing.
-// Queue, deletion and insertion happen in one transaction: an author
-// queued meanwhile stays queued.
+//
+// A round has two phases. The costly one reads: on a connection of its
+// own, in one transaction, it takes the queue up to its highest seq S,
+// recomputes those authors' rows from that snapshot and stages them
+// (profile_stage, which nothing else writes), while ingest goes on. The
+// swap then runs on the writer, under its lock: the authors' rows are
+// replaced by the staged ones, but only for authors still stored (an
+// erasure committed meanwhile wins), and their queue rows up to S are
+// removed (an author queued again meanwhile, e.g. for a post deleted
+// after the snapshot, stays queued). refreshMu keeps rounds one at a time.
 func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all bool) (int, error) {
+	db.refreshMu.Lock()
+	defer db.refreshMu.Unlock()
 	if limit <= 0 {
 		limit = profileChunk
 	}
@@ -721,45 +735,76 @@ func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all
 		cursor int64 // the last author refreshed, when all
 	)
 	for {
-		var n int
-		err := db.write(ctx, func(c *sql.Conn) error {
-			src := fmt.Sprintf(`SELECT DISTINCT author_id FROM profile_queue ORDER BY author_id LIMIT %d`, min(limit-total, profileChunk))
-			if all {
-				src = fmt.Sprintf(`SELECT id AS author_id FROM authors WHERE id > %d ORDER BY id LIMIT %d`, cursor, profileChunk)
-			}
-			if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE refresh AS `+src); err != nil {
-				return err
-			}
-			if err := c.QueryRowContext(ctx, `SELECT count(*) FROM refresh`).Scan(&n); err != nil || n == 0 {
-				return err
-			}
-			if all {
-				if err := c.QueryRowContext(ctx, `SELECT max(author_id) FROM refresh`).Scan(&cursor); err != nil {
-					return err
+		n, seq, last, err := db.stageProfiles(ctx, now, sensitive, min(limit-total, profileChunk), all, cursor)
+		if err == nil && n > 0 {
+			err = db.write(ctx, func(c *sql.Conn) error {
+				for _, stmt := range []string{
+					`DELETE FROM author_terms WHERE author_id IN (SELECT author_id FROM profile_stage_ids)`,
+					`INSERT INTO author_terms SELECT * FROM profile_stage WHERE author_id IN (SELECT id FROM authors)`,
+					fmt.Sprintf(`DELETE FROM profile_queue WHERE seq <= %d AND author_id IN (SELECT author_id FROM profile_stage_ids)`, seq),
+					`DELETE FROM profile_stage`,
+					`DELETE FROM profile_stage_ids`,
+				} {
+					if _, err := c.ExecContext(ctx, stmt); err != nil {
+						return err
+					}
 				}
-			}
-			for _, stmt := range []string{
-				`DELETE FROM author_terms WHERE author_id IN (SELECT author_id FROM refresh)`,
-				`DELETE FROM profile_queue WHERE author_id IN (SELECT author_id FROM refresh)`,
-				refreshSQL(now, sensitive),
-			} {
-				if _, err := c.ExecContext(ctx, stmt); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+				return nil
+			})
+		}
 		if err != nil {
 			return total, fmt.Errorf("refresh profiles: %w", err)
 		}
-		total += n
+		total, cursor = total+n, last
 		if n == 0 || (!all && total >= limit) {
 			return total, nil
 		}
 	}
 }
 
-// refreshSQL recomputes the profiles of the authors in refresh from their
+// stageProfiles is the reading phase of a refresh round: it stages the
+// recomputed rows of up to limit authors (queued ones, or when all is set
+// the next ones after cursor) and returns how many authors, the queue's
+// highest seq it saw, and the last author id.
+func (db *DB) stageProfiles(ctx context.Context, now time.Time, sensitive []int64, limit int, all bool, cursor int64) (n int, seq, last int64, err error) {
+	c, err := db.sql.Conn(ctx)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		return 0, 0, 0, err
+	}
+	defer c.ExecContext(context.Background(), `ROLLBACK`) // after a COMMIT: a no-op error
+	if err := c.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM profile_queue`).Scan(&seq); err != nil {
+		return 0, 0, 0, err
+	}
+	src := fmt.Sprintf(`SELECT DISTINCT author_id FROM profile_queue WHERE seq <= %d ORDER BY author_id LIMIT %d`, seq, limit)
+	if all {
+		src = fmt.Sprintf(`SELECT id AS author_id FROM authors WHERE id > %d ORDER BY id LIMIT %d`, cursor, limit)
+	}
+	for _, stmt := range []string{
+		`DELETE FROM profile_stage`, // what a crashed round left
+		`DELETE FROM profile_stage_ids`,
+		`INSERT INTO profile_stage_ids ` + src,
+	} {
+		if _, err := c.ExecContext(ctx, stmt); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if err := c.QueryRowContext(ctx, `SELECT count(*), coalesce(max(author_id), 0) FROM profile_stage_ids`).Scan(&n, &last); err != nil || n == 0 {
+		return 0, seq, cursor, err
+	}
+	if _, err := c.ExecContext(ctx, refreshSQL(now, sensitive)); err != nil {
+		return 0, 0, 0, err
+	}
+	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
+		return 0, 0, 0, err
+	}
+	return n, seq, last, nil
+}
+
+// refreshSQL stages the profiles of the authors in profile_stage_ids from their
 // posts that are at no sensitive place. A post weighs 0.5^(age/half-life)
 // (posts from the future weigh 1); a term's score is the sum over the
 // author's posts with it. The home is the HomeGridDegrees square with the
@@ -771,10 +816,10 @@ func refreshSQL(now time.Time, sensitive []int64) string {
 	}
 	hl := int64(geopulse.ProfileHalfLife / time.Second)
 	t := sqlTime(now)
-	return fmt.Sprintf(`INSERT INTO author_terms
+	return fmt.Sprintf(`INSERT INTO profile_stage
 	WITH p AS MATERIALIZED (SELECT id, author_id, taken_at, lat, lon, doc,
 			least(1, pow(0.5, date_diff('second', taken_at, %[1]s) / %[2]d)) AS wt
-		FROM posts WHERE author_id IN (SELECT author_id FROM refresh)%[3]s),
+		FROM posts WHERE author_id IN (SELECT author_id FROM profile_stage_ids)%[3]s),
 	l AS (SELECT DISTINCT post_id, kind, name FROM post_labels
 		WHERE kind IN ('interest', 'brand') AND post_id IN (SELECT id FROM p)),
 	c AS (SELECT DISTINCT m.post_id, lower(pl.category) AS category FROM post_places m JOIN places pl ON pl.id = m.place_id

@@ -76,6 +76,8 @@ type DB struct {
 	compactMinRows int
 	places         placeCache
 
+	refreshMu sync.Mutex // one profile refresh round at a time (audience.go)
+
 	wmu sync.Mutex // guards w, the staging tables and the fields below
 	w   *sql.Conn
 	// tailRows estimates the rows appended to post_places since the last

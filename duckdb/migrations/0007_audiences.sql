@@ -28,10 +28,32 @@ CREATE TABLE author_terms (
 	updated_at TIMESTAMP
 );
 
--- Authors whose profile is stale (new posts, deletions): a queue the
--- profile refresher drains.
+-- Authors whose profile is stale (new posts, labels, deletions): a queue
+-- the profile refresher drains. seq comes from profile_queue_seq, taken by
+-- the writer connection, whose transactions commit one at a time: a
+-- refresh that read the queue up to seq S removes only rows up to S, and
+-- an author queued again meanwhile stays queued.
+CREATE SEQUENCE profile_queue_seq START 1;
 CREATE TABLE profile_queue (
-	author_id BIGINT NOT NULL
+	author_id BIGINT NOT NULL,
+	seq       BIGINT NOT NULL
+);
+
+-- A refresh computes the new rows of author_terms here, on a connection of
+-- its own and outside the writer's lock (the reading is what costs), then
+-- swaps them in under the lock: profile_stage_ids holds the authors
+-- refreshed, profile_stage their rows.
+CREATE TABLE profile_stage_ids (
+	author_id BIGINT
+);
+CREATE TABLE profile_stage (
+	author_id  BIGINT,
+	kind       VARCHAR,
+	term       VARCHAR,
+	score      DOUBLE,
+	posts      BIGINT,
+	last_at    TIMESTAMP,
+	updated_at TIMESTAMP
 );
 
 -- Sensitive places: a place is sensitive when it is marked so (an

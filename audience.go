@@ -329,6 +329,31 @@ type AudienceStore interface {
 	RefreshProfiles(ctx context.Context, now time.Time, limit int, all bool) (int, error)
 	// AuthorProfile returns an author's profile terms (for subject access).
 	AuthorProfile(ctx context.Context, authorID int64) ([]ProfileTerm, error)
+
+	// SensitiveCategories returns the deny list of place categories, sorted.
+	SensitiveCategories(ctx context.Context) ([]string, error)
+	// SetSensitiveCategories replaces the deny list (NormalizeCategories
+	// first); the profiles of authors at places whose sensitivity changes
+	// are queued for a refresh.
+	SetSensitiveCategories(ctx context.Context, categories []string) error
+}
+
+// NormalizeCategories validates a deny list of place categories: each
+// entry trimmed and lower-cased, sorted, without duplicates.
+func NormalizeCategories(list []string) ([]string, error) {
+	if len(list) > 1000 {
+		return nil, Errorf(EINVALID, "At most 1000 sensitive categories.")
+	}
+	out := make([]string, 0, len(list))
+	for _, c := range list {
+		c = strings.ToLower(strings.TrimSpace(c))
+		if c == "" || len(c) > 200 || !validText(c) {
+			return nil, Errorf(EINVALID, "A sensitive category must be 1 to 200 characters of valid text.")
+		}
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // ProfileTerm is one line of an author's internal profile: a term of a

@@ -192,6 +192,7 @@ func (s *Service) Insight(ctx context.Context, workspaceID int64, c geopulse.Aud
 			out.Trend = append(out.Trend, w)
 		}
 	}
+	out.clamp()
 	return out, nil
 }
 
@@ -348,4 +349,40 @@ func (s *Service) FootTraffic(ctx context.Context, workspaceID int64, placeIDs [
 		out = append(out, t)
 	}
 	return out, nil
+}
+
+// clamp caps every part at the whole: independent noise can make a part
+// look larger than the audience, which reads as an error. Capping uses
+// only released values, so it costs no privacy.
+func (in *Insight) clamp() {
+	c := func(v *int64) {
+		if *v > in.Authors {
+			*v = in.Authors
+		}
+	}
+	for _, p := range []*int64{in.New, in.Returning} {
+		if p != nil {
+			c(p)
+		}
+	}
+	for _, l := range [][]geopulse.TermAuthors{in.Interests, in.Brands, in.Categories, in.Languages} {
+		for i := range l {
+			c(&l[i].Authors)
+		}
+	}
+	for i := range in.Places {
+		c(&in.Places[i].Authors)
+	}
+	for i := range in.HourOfWeek {
+		c(&in.HourOfWeek[i].Authors)
+	}
+	for i := range in.Followers {
+		c(&in.Followers[i].Authors)
+	}
+	for i := range in.Homes {
+		c(&in.Homes[i].Authors)
+	}
+	for i := range in.Trend {
+		c(&in.Trend[i].Authors)
+	}
 }

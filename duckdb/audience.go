@@ -235,9 +235,11 @@ func (db *DB) compile(ctx context.Context, q geopulse.AudienceQuery, depth int) 
 		}
 		return `place_id IN (` + sqlInts(s) + `)`
 	}
-	notSensitive := ``
+	// Expired stories count in analytics, never towards a person: their
+	// rows are left out, as are posts also at a sensitive place.
+	notSensitive := ` AND NOT expired`
 	if len(sensitive) > 0 {
-		notSensitive = ` AND post_id NOT IN (SELECT post_id FROM post_places WHERE place_id IN (` + sqlInts(sensitive) + `))`
+		notSensitive += ` AND post_id NOT IN (SELECT post_id FROM post_places WHERE place_id IN (` + sqlInts(sensitive) + `))`
 	}
 	window := timeCond("", out.from, out.to)
 	slots := ``
@@ -631,7 +633,7 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 		}
 		fmt.Fprintf(&centres, "(%d, %g, %g)", p.id, p.lat, p.lon)
 	}
-	cond := `place_id IN (` + sqlInts(ids) + `)`
+	cond := `place_id IN (` + sqlInts(ids) + `) AND NOT expired`
 	if t := timeCond("", from, to); t != "" {
 		cond += ` AND ` + t
 	}
@@ -804,15 +806,15 @@ func (db *DB) stageProfiles(ctx context.Context, now time.Time, sensitive []int6
 	return n, seq, last, nil
 }
 
-// refreshSQL stages the profiles of the authors in profile_stage_ids from their
-// posts that are at no sensitive place. A post weighs 0.5^(age/half-life)
+// refreshSQL stages the profiles of the authors in profile_stage_ids from
+// their live posts (expired stories left out) at no sensitive place. A post weighs 0.5^(age/half-life)
 // (posts from the future weigh 1); a term's score is the sum over the
 // author's posts with it. The home is the HomeGridDegrees square with the
 // most posts (ties: the most recent).
 func refreshSQL(now time.Time, sensitive []int64) string {
-	notSensitive := ``
+	notSensitive := ` AND NOT expired` // an expired story's content is gone, and so is its part in a profile
 	if len(sensitive) > 0 {
-		notSensitive = ` AND id NOT IN (SELECT post_id FROM post_places WHERE place_id IN (` + sqlInts(sensitive) + `))`
+		notSensitive += ` AND id NOT IN (SELECT post_id FROM post_places WHERE place_id IN (` + sqlInts(sensitive) + `))`
 	}
 	hl := int64(geopulse.ProfileHalfLife / time.Second)
 	t := sqlTime(now)
@@ -888,4 +890,53 @@ func toInt64s(v []int) []int64 {
 		out[i] = int64(x)
 	}
 	return out
+}
+
+// SensitiveCategories returns the deny list, sorted.
+func (db *DB) SensitiveCategories(ctx context.Context) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT category FROM sensitive_categories ORDER BY category`)
+	if err != nil {
+		return nil, fmt.Errorf("sensitive categories: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("sensitive categories: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SetSensitiveCategories replaces the deny list and queues the authors of
+// every place whose sensitivity it changes.
+func (db *DB) SetSensitiveCategories(ctx context.Context, categories []string) error {
+	list, err := geopulse.NormalizeCategories(categories)
+	if err != nil {
+		return err
+	}
+	err = db.write(ctx, func(c *sql.Conn) error {
+		marked := `SELECT p.id FROM places p WHERE ` + sensitiveCategory
+		if _, err := c.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE was_sensitive AS `+marked); err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, `DELETE FROM sensitive_categories`); err != nil {
+			return err
+		}
+		for _, cat := range list {
+			if _, err := c.ExecContext(ctx, `INSERT INTO sensitive_categories VALUES (?)`, cat); err != nil {
+				return err
+			}
+		}
+		_, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
+			FROM (SELECT DISTINCT author_id FROM post_places WHERE place_id IN (
+				(SELECT id FROM was_sensitive EXCEPT `+marked+`) UNION (`+marked+` EXCEPT SELECT id FROM was_sensitive)))`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set sensitive categories: %w", err)
+	}
+	return nil
 }

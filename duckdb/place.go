@@ -201,6 +201,7 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 		if err != nil {
 			return err
 		}
+		before := *p
 		if upd.Name != nil {
 			p.Name = *upd.Name
 		}
@@ -215,6 +216,11 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 		}
 		if upd.Sensitive != nil {
 			p.Sensitive = *upd.Sensitive
+		}
+		if p.Sensitive != before.Sensitive || p.Category != before.Category {
+			if err := queuePlaceAuthors(ctx, c, strconv.FormatInt(p.ID, 10)); err != nil {
+				return err
+			}
 		}
 		if upd.Center != nil {
 			center := *upd.Center
@@ -280,6 +286,9 @@ func (db *DB) DeletePlace(ctx context.Context, workspaceID, id int64) error {
 			return err
 		}
 		pid := strconv.FormatInt(id, 10)
+		if err := queuePlaceAuthors(ctx, c, pid); err != nil {
+			return err
+		}
 		_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id = `+pid+`;
 			DELETE FROM post_tags WHERE place_id = `+pid+`;
 			DELETE FROM places WHERE id = `+pid)
@@ -416,6 +425,9 @@ func (db *DB) MatchPlace(ctx context.Context, id int64, bbox geopulse.BBox, cont
 			return err
 		}
 		pid := strconv.FormatInt(id, 10)
+		if err := queuePlaceAuthors(ctx, c, pid); err != nil { // who leaves the place
+			return err
+		}
 		if _, err := c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id = `+pid+`;
 			DELETE FROM post_tags WHERE place_id = `+pid); err != nil {
 			return err
@@ -442,6 +454,9 @@ func (db *DB) MatchPlace(ctx context.Context, id int64, bbox geopulse.BBox, cont
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := queuePlaceAuthors(ctx, c, pid); err != nil { // and who comes in
 			return err
 		}
 		_, err = c.ExecContext(ctx, `UPDATE places SET min_lat = ?, min_lon = ?, max_lat = ?, max_lon = ? WHERE id = ?`,
@@ -504,4 +519,13 @@ func (db *DB) matchCandidates(ctx context.Context, bbox geopulse.BBox, contains 
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// queuePlaceAuthors queues the authors of a place's matches for a profile
+// refresh: their place categories, or whether their posts there count at
+// all (a sensitive place), change with the place.
+func queuePlaceAuthors(ctx context.Context, c *sql.Conn, pid string) error {
+	_, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
+		FROM (SELECT DISTINCT author_id FROM post_places WHERE place_id = `+pid+`)`)
+	return err
 }

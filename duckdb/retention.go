@@ -109,7 +109,9 @@ func retainSystem(ctx context.Context, c *sql.Conn, p geopulse.RetentionPolicy, 
 	if err != nil || dryRun || rep.Posts == 0 {
 		return err
 	}
-	_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
+	_, err = c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
+			FROM (SELECT DISTINCT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids));
+		DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);`)

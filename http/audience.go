@@ -1,6 +1,7 @@
 package http
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -258,4 +259,38 @@ func (s *Server) handlePutPrivacySettings(w http.ResponseWriter, r *http.Request
 		return
 	}
 	s.handleGetPrivacySettings(w, r)
+}
+
+type sensitiveCategories struct {
+	Categories []string `json:"categories"`
+}
+
+// handleGetSensitiveCategories lists the deny list of place categories.
+func (s *Server) handleGetSensitiveCategories(w http.ResponseWriter, r *http.Request) {
+	list, err := s.Audiences.Store.SensitiveCategories(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.writeJSON(w, r, http.StatusOK, sensitiveCategories{Categories: list})
+}
+
+// handlePutSensitiveCategories replaces the deny list (operator only; it
+// applies to every workspace) and records it in the system audit log.
+func (s *Server) handlePutSensitiveCategories(w http.ResponseWriter, r *http.Request) {
+	var req sensitiveCategories
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.Audiences.Store.SetSensitiveCategories(r.Context(), req.Categories); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if s.auditor != nil {
+		b, _ := json.Marshal(req)
+		s.auditor.record(&geopulse.AuditEntry{WorkspaceID: geopulse.AuditSystemWorkspace, Actor: geopulse.AuditActorAdmin,
+			Action: geopulse.AuditSettingsUpdate, Target: "sensitive_categories", Detail: truncate(string(b), geopulse.AuditMaxDetail)})
+	}
+	s.handleGetSensitiveCategories(w, r)
 }

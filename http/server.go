@@ -158,6 +158,8 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/v1/admin/deadletters/redrive", false, s.handleRedriveDeadLetters, ""},
 		{http.MethodGet, "/v1/admin/compliance", false, s.handleComplianceLog, ""},
 		{http.MethodPost, "/v1/admin/subjects/{op}", false, s.handleSubject, ""},
+		{http.MethodGet, "/v1/admin/sensitive-categories", false, s.withAudiences(s.handleGetSensitiveCategories), ""},
+		{http.MethodPut, "/v1/admin/sensitive-categories", false, s.withAudiences(s.handlePutSensitiveCategories), ""},
 	}
 }
 

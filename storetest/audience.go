@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type audWorld struct {
 	authors   []geopulse.Author
 	posts     []*geopulse.Post
 	sensitive int64
+	marked    map[int64]bool // places marked sensitive later in the test
 	now       time.Time
 }
 
@@ -94,7 +96,19 @@ func newAudWorld(t *testing.T, open opener) *audWorld {
 		p := newPost("insta", fmt.Sprintf("burst%d", i), t0.Add(40*24*time.Hour+d), w.places[1].Center.Lat, 2.35, w.authors[3], w.places[1].ID)
 		w.posts = append(w.posts, p)
 	}
+	// Stories: expired ones count towards nobody.
+	for i := range 6 {
+		p := newPost("insta", fmt.Sprintf("story%d", i), w.now.Add(-time.Duration(20+i*3)*time.Hour), w.places[2].Center.Lat, 2.35, w.authors[10+i], w.places[2].ID)
+		p.Kind = geopulse.KindStory
+		exp := p.TakenAt.Add(geopulse.StoryTTL)
+		p.ExpiresAt = &exp
+		p.Labels = []geopulse.Label{{Kind: geopulse.LabelInterest, Name: "secret", Origin: geopulse.OriginText, Score: 1, Model: "t", Version: "1"}}
+		w.posts = append(w.posts, p)
+	}
 	e.upsert(w.posts...)
+	if n, err := e.s.ExpireStories(e.ctx, w.now); err != nil || n != 4 {
+		t.Fatalf("expired %d stories (%v), want 4", n, err)
+	}
 	w.refresh(true)
 	return w
 }
@@ -112,7 +126,19 @@ func (w *audWorld) refresh(all bool) int {
 // at reports whether a post lies at a place.
 func at(p *geopulse.Post, id int64) bool { return slices.Contains(p.PlaceIDs, id) }
 
-func (w *audWorld) isSensitive(p *geopulse.Post) bool { return at(p, w.sensitive) }
+// isSensitive reports whether a post counts for nothing: at a sensitive
+// place, or an expired story.
+func (w *audWorld) isSensitive(p *geopulse.Post) bool {
+	if at(p, w.sensitive) || (p.ExpiresAt != nil && !p.ExpiresAt.After(w.now)) {
+		return true
+	}
+	for id := range w.marked {
+		if at(p, id) {
+			return true
+		}
+	}
+	return false
+}
 
 // bruteMembers computes the audience of c by brute force.
 func (w *audWorld) bruteMembers(c geopulse.AudienceCriteria) map[int64]bool {
@@ -174,7 +200,7 @@ func hasAny(prof map[string]map[string]float64, kind string, terms []string) boo
 func (w *audWorld) selected(c geopulse.AudienceCriteria) []int64 {
 	var out []int64
 	for _, p := range w.places {
-		if p.ID == w.sensitive || (len(c.Places) > 0 && !slices.Contains(c.Places, p.ID)) ||
+		if p.ID == w.sensitive || w.marked[p.ID] || (len(c.Places) > 0 && !slices.Contains(c.Places, p.ID)) ||
 			(len(c.Groups) > 0 && !slices.ContainsFunc(p.Groups, func(g string) bool { return slices.Contains(c.Groups, g) })) {
 			continue
 		}
@@ -260,6 +286,7 @@ func testAudiences(t *testing.T, open opener) {
 		"brands":       {Brands: []string{"acme", "globex"}, Followers: &geopulse.CountSpan{Min: 1000, Max: 100000}},
 		"french p0p1":  {Places: []int64{w.places[0].ID, w.places[1].ID}, Languages: []string{"fr"}},
 		"last 20 days": {WithinDays: 20},
+		"secret":       {Interests: []string{"secret"}}, // only 2 of 6 stories are live
 	}
 	for name, c := range criteria {
 		t.Run("Size/"+name, func(t *testing.T) {
@@ -605,6 +632,96 @@ func testAudiences(t *testing.T, open opener) {
 		wantCode(t, err, geopulse.EINVALID)
 		_, err = e.s.AudienceSize(e.ctx, w.query(geopulse.AudienceCriteria{Places: []int64{w.other.ID}}))
 		wantCode(t, err, geopulse.ENOTFOUND)
+	})
+
+	t.Run("Expired stories count towards nobody", func(t *testing.T) {
+		for _, p := range w.posts {
+			if p.Kind != geopulse.KindStory {
+				continue
+			}
+			slot := strconv.Itoa((isoDay(p.TakenAt)-1)*24 + p.TakenAt.Hour())
+			var want int64
+			for _, q := range w.posts {
+				if q.Author.ID == p.Author.ID && !w.isSensitive(q) && strconv.Itoa((isoDay(q.TakenAt)-1)*24+q.TakenAt.Hour()) == slot {
+					want++
+				}
+			}
+			prof, err := e.s.AuthorProfile(e.ctx, p.Author.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got int64
+			for _, pt := range prof {
+				if pt.Kind == geopulse.ProfileHour && pt.Term == slot {
+					got = pt.Posts
+				}
+			}
+			if got != want {
+				t.Errorf("story %s: hour-of-week %s counts %d posts, want %d", p.SourceID, slot, got, want)
+			}
+		}
+	})
+
+	t.Run("A place marked sensitive leaves profiles and audiences", func(t *testing.T) {
+		yes := true
+		if _, err := e.s.UpdatePlace(e.ctx, w.ws, w.places[4].ID, geopulse.PlaceUpdate{Sensitive: &yes}); err != nil {
+			t.Fatal(err)
+		}
+		w.marked = map[int64]bool{w.places[4].ID: true}
+		if n := w.refresh(false); n == 0 {
+			t.Fatal("marking a place sensitive queued no profile")
+		}
+		got, err := e.s.AudienceSize(e.ctx, w.query(criteria["coffee"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(len(w.bruteMembers(criteria["coffee"]))); got != want {
+			t.Fatalf("size after marking = %d, want %d", got, want)
+		}
+		p, err := e.s.FindPlaceByID(e.ctx, w.ws, w.places[4].ID)
+		if err != nil || !p.Sensitive || !p.Restricted() {
+			t.Fatalf("place read back: %+v, %v", p, err)
+		}
+		_, err = e.s.AudienceSize(e.ctx, w.query(geopulse.AudienceCriteria{Places: []int64{p.ID}}))
+		wantCode(t, err, geopulse.EINVALID)
+		c, err := e.s.FindPlaceByID(e.ctx, w.ws, w.sensitive)
+		if err != nil || c.Sensitive || !c.SensitiveCategory {
+			t.Fatalf("clinic read back: %+v, %v", c, err)
+		}
+	})
+
+	t.Run("The deny list is editable", func(t *testing.T) {
+		list, err := e.s.SensitiveCategories(e.ctx)
+		if err != nil || !slices.Contains(list, "amenity=clinic") || !slices.Contains(list, "healthcare") {
+			t.Fatalf("default deny list = %v, %v", list, err)
+		}
+		wantCode(t, e.s.SetSensitiveCategories(e.ctx, []string{"ok", ""}), geopulse.EINVALID)
+		if err := e.s.SetSensitiveCategories(e.ctx, []string{" Healthcare ", "amenity=place_of_worship"}); err != nil {
+			t.Fatal(err)
+		}
+		if list, err = e.s.SensitiveCategories(e.ctx); err != nil || !reflect.DeepEqual(list, []string{"amenity=place_of_worship", "healthcare"}) {
+			t.Fatalf("deny list = %v, %v", list, err)
+		}
+		clinic := w.sensitive
+		w.sensitive = -1 // the clinic's category is no longer on the list
+		if n := w.refresh(false); n == 0 {
+			t.Fatal("changing the deny list queued no profile")
+		}
+		c := geopulse.AudienceCriteria{Places: []int64{clinic}}
+		got, err := e.s.AudienceSize(e.ctx, w.query(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(len(w.bruteMembers(c))); got != want || want == 0 {
+			t.Fatalf("audience at the clinic = %d, want %d (and not 0)", got, want)
+		}
+		got, err = e.s.AudienceSize(e.ctx, w.query(criteria["coffee"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(len(w.bruteMembers(criteria["coffee"]))); got != want {
+			t.Fatalf("coffee audience = %d, want %d", got, want)
+		}
 	})
 
 	t.Run("Profiles follow deletions and erasure", func(t *testing.T) {

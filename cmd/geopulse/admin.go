@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -20,12 +21,15 @@ const adminUsage = `Usage:
 	geopulse admin create-key [flags] WORKSPACE    print a new API key for a workspace
 	    --member NAME        whom the key belongs to ("ana@acme.com", "ingest-bot")
 	    --role ROLE          owner, analyst or viewer (default owner)
-	    --scopes a,b         narrow the role: read, posts:write, places:write, admin
+	    --scopes a,b         narrow the role: read, posts:write, places:write, audiences:write, admin
 	    --expires 720h       the key stops working after this long (default: never)
 	geopulse admin list-keys [flags] WORKSPACE     the workspace's keys and members (no secrets)
 	geopulse admin revoke-key [flags] WORKSPACE ID
 	geopulse admin rotate-key [flags] WORKSPACE ID print a new key like key ID; ID keeps working for
 	    --grace 24h          this long, then stops
+	geopulse admin sensitive-categories [flags]  print the deny list of place categories (every workspace)
+	    --add a,b            add categories ("amenity=clinic", or an OSM key alone: "healthcare")
+	    --remove a,b         remove categories
 
 Flags: -data DIR, -db DSN, -config FILE (as for serve). The embedded store is
 a single-process file: stop 'geopulse serve' first, or use its demo key.
@@ -44,9 +48,14 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	scopes := cf.fs.String("scopes", "", "create-key: narrow the role (comma-separated)")
 	expires := cf.fs.Duration("expires", 0, "create-key: lifetime of the key (0: never expires)")
 	grace := cf.fs.Duration("grace", 24*time.Hour, "rotate-key: how long the old key keeps working")
+	add := cf.fs.String("add", "", "sensitive-categories: categories to add (comma-separated)")
+	remove := cf.fs.String("remove", "", "sensitive-categories: categories to remove (comma-separated)")
 	cfg, err := cf.load(args, os.Getenv)
 	if err != nil {
 		return err
+	}
+	if sub == "sensitive-categories" {
+		return sensitiveCategories(ctx, cfg, *add, *remove, stdout, stderr)
 	}
 	want := map[string]int{"create-workspace": 1, "create-key": 1, "list-keys": 1, "revoke-key": 2, "rotate-key": 2}
 	n, known := want[sub]
@@ -143,4 +152,42 @@ func listKeys(ctx context.Context, store geopulse.Store, ws *geopulse.Workspace,
 			k.CreatedAt.UTC().Format(time.RFC3339), expires, state)
 	}
 	return tw.Flush()
+}
+
+// sensitiveCategories prints the deny list, after applying --add and
+// --remove.
+func sensitiveCategories(ctx context.Context, cfg Config, add, remove string, stdout, stderr io.Writer) error {
+	store, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	list, err := store.SensitiveCategories(ctx)
+	if err != nil {
+		return err
+	}
+	split := func(s string) []string {
+		var out []string
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	if add != "" || remove != "" {
+		drop := split(remove)
+		list = slices.DeleteFunc(append(list, split(add)...), func(c string) bool { return slices.Contains(drop, c) })
+		if err := store.SetSensitiveCategories(ctx, list); err != nil {
+			return fmt.Errorf("sensitive categories: %s", geopulse.ErrorMessage(err))
+		}
+		if list, err = store.SensitiveCategories(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "deny list updated; profiles of authors at affected places are recomputed by the next refresh")
+	}
+	for _, c := range list {
+		fmt.Fprintln(stdout, c)
+	}
+	return nil
 }

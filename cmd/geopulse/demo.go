@@ -44,6 +44,12 @@ func (d *demo) setup(ctx context.Context, stdout io.Writer, baseURL string) (str
 		if err := d.store.CreateWorkspace(ctx, ws); err != nil {
 			return "", err
 		}
+		// The lowest floors geopulse allows, so that a week of simulated
+		// history already shows audiences; real workspaces start at 50/100.
+		demoFloors := geopulse.PrivacySettings{MinAuthors: geopulse.MinMinAuthors, SegmentFloor: 2 * geopulse.MinMinAuthors}.WithDefaults()
+		if err := d.store.SavePrivacySettings(ctx, ws.ID, demoFloors); err != nil {
+			return "", err
+		}
 	case err != nil:
 		return "", err
 	}

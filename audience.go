@@ -323,9 +323,9 @@ type AudienceStore interface {
 
 	// MarkProfilesStale queues authors whose profile must be recomputed.
 	MarkProfilesStale(ctx context.Context, authorIDs []int64) error
-	// RefreshProfiles recomputes up to limit queued profiles from the
-	// authors' posts (every author when all is set) and returns how many
-	// it refreshed. Posts at sensitive places never count.
+	// RefreshProfiles recomputes up to limit (0: no limit) queued profiles
+	// from the authors' posts (every author when all is set) and returns
+	// how many it refreshed. Posts at sensitive places never count.
 	RefreshProfiles(ctx context.Context, now time.Time, limit int, all bool) (int, error)
 	// AuthorProfile returns an author's profile terms (for subject access).
 	AuthorProfile(ctx context.Context, authorID int64) ([]ProfileTerm, error)

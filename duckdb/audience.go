@@ -725,7 +725,7 @@ func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all
 	db.refreshMu.Lock()
 	defer db.refreshMu.Unlock()
 	if limit <= 0 {
-		limit = profileChunk
+		limit = math.MaxInt // everything queued, or every author
 	}
 	_, sensitive, err := db.audiencePlaces(ctx, 0)
 	if err != nil {
@@ -744,9 +744,7 @@ func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all
 					`DELETE FROM author_terms WHERE author_id IN (SELECT author_id FROM profile_stage_ids)`,
 					`INSERT INTO author_terms SELECT * FROM profile_stage WHERE author_id IN (SELECT id FROM authors)`,
 					fmt.Sprintf(`DELETE FROM profile_queue WHERE seq <= %d AND author_id IN (SELECT author_id FROM profile_stage_ids)`, seq),
-					`DELETE FROM profile_stage`,
-					`DELETE FROM profile_stage_ids`,
-				} {
+				} { // the next round's staging clears the stage, outside the lock
 					if _, err := c.ExecContext(ctx, stmt); err != nil {
 						return err
 					}

@@ -151,6 +151,12 @@ func (s *Server) decodeSelector(w http.ResponseWriter, r *http.Request) (audienc
 		s.Error(w, r, err)
 		return sel, c, false
 	}
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		n := c
+		if n.Normalize() == nil {
+			info.question = n.Key() // the audit log says which audience was run
+		}
+	}
 	return sel, c, true
 }
 

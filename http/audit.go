@@ -93,6 +93,9 @@ func (s *Server) auditRequest(r *http.Request, info *requestInfo, pattern string
 		// The customer's own query (places, times, search text): what was read.
 		b = canonical.AppendJSONString(append(b, `,"query":`...), q)
 	}
+	if q := info.question; q != "" && len(q) < geopulse.AuditMaxDetail-256 {
+		b = canonical.AppendJSONString(append(b, `,"criteria":`...), q)
+	}
 	detail := string(append(b, '}'))
 	s.auditor.record(&geopulse.AuditEntry{
 		WorkspaceID: info.workspaceID, Actor: info.actor, Action: action,

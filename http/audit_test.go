@@ -60,3 +60,32 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("other workspace's log = %+v", page.Entries)
 	}
 }
+
+// TestAuditAudiences: running an audience records its criteria; an export
+// records what was exported; a refused export records nothing.
+func TestAuditAudiences(t *testing.T) {
+	e := newEnv(t, func(s *gphttp.Server) { s.Audit = s.Workspaces.(geopulse.AuditStore) })
+	key := e.workspace("acme")
+	e.send(http.MethodPut, key, "/v1/settings/privacy", map[string]any{"min_authors": 10, "segment_floor": 10, "epsilon": 1, "influencer_followers": 10000}).
+		decode(t, http.StatusOK, &struct{}{})
+	e.send(http.MethodPost, key, "/v1/audiences/insight", map[string]any{"criteria": map[string]any{"interests": []string{"Coffee"}}}).
+		decode(t, http.StatusOK, &struct{}{})
+	e.send(http.MethodPost, key, "/v1/audiences/export", map[string]any{"kind": "geo", "format": "csv"}).
+		wantError(t, http.StatusForbidden, geopulse.EFORBIDDEN, "below_floor")
+	if err := e.server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var page struct{ Entries []struct{ Action, Detail string } }
+	e.get(key, "/v1/audit").decode(t, http.StatusOK, &page)
+	var got []string
+	for _, en := range page.Entries {
+		got = append(got, en.Action+" "+en.Detail)
+	}
+	want := []string{
+		`settings.update {"status":200}`,
+		`audience.run {"status":200,"criteria":"{\"interests\":[\"coffee\"]}"}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("audit entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

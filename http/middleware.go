@@ -82,6 +82,9 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 type requestInfo struct {
 	workspaceID int64
 	actor       string // who, for the audit log
+	// question is what an audited request asked when the query string
+	// does not say it (an audience's criteria, sent in the body).
+	question string
 }
 
 type requestInfoKey struct{}

@@ -238,13 +238,13 @@ func TestSensitivePlace(t *testing.T) {
 }
 
 // BenchmarkAudience measures, on the benchmark world (profiles refreshed
-// once, its cost reported as refresh-s), an audience's size and its
+// once first, its time logged), an audience's size and its
 // statistics over one workspace's 50 places for the last 30 days: every
 // author, regulars (two posts or more), and a language criterion, which
 // every author of the world matches (the widest term lookup).
 func BenchmarkAudience(b *testing.B) {
 	n := benchPosts(b)
-	db, _ := benchStore(b, n)
+	db, dsn := benchStore(b, n)
 	defer db.Close()
 	ctx := context.Background()
 	start := time.Now()
@@ -253,6 +253,11 @@ func BenchmarkAudience(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("refreshed %d profiles in %v", refreshed, time.Since(start).Round(time.Millisecond))
+	// Measure the steady state autovacuum keeps: the refresh rewrote every
+	// row, and the first readers would pay for its dead rows.
+	if _, err := rawPool(b, dsn).Exec(ctx, `VACUUM ANALYZE author_terms`); err != nil {
+		b.Fatal(err)
+	}
 	query := func(r *rand.Rand, c geopulse.AudienceCriteria) geopulse.AudienceQuery {
 		ws := int64(r.IntN(benchPlaces/benchPlacesPerWS) + 1)
 		first := (ws-1)*benchPlacesPerWS + 1 + int64(r.IntN(benchPlacesPerWS-50))
@@ -303,4 +308,133 @@ func BenchmarkAudience(b *testing.B) {
 		}
 		reportLatency(b, "", lat)
 	})
+}
+
+// TestProfileQueue checks that every change a profile reads from queues
+// the authors it concerns, and that others do not.
+func TestProfileQueue(t *testing.T) {
+	t.Parallel()
+	d := newTestDatabase(t)
+	const day = 24 * time.Hour
+	story := func(f *fixture) *geopulse.Post {
+		p := post("s", t0, f.place.ID)
+		p.Kind = geopulse.KindStory
+		exp := t0.Add(geopulse.StoryTTL)
+		p.ExpiresAt = &exp
+		return p
+	}
+	yes, bar, renamed := true, "bar", "renamed"
+	tests := []struct {
+		name   string
+		post   func(f *fixture) *geopulse.Post
+		change func(f *fixture) error
+		queued bool
+	}{
+		{"labels replaced", nil, func(f *fixture) error {
+			return f.db.ReplaceLabels(f.ctx, geopulse.PostID("insta", "p"), geopulse.OriginImage,
+				[]geopulse.Label{{Kind: geopulse.LabelInterest, Name: "dogs", Origin: geopulse.OriginImage, Score: 1, Model: "t", Version: "1"}}, time.Time{})
+		}, true},
+		{"story expired", story, func(f *fixture) error {
+			_, err := f.db.ExpireStories(f.ctx, t0.Add(geopulse.StoryTTL))
+			return err
+		}, true},
+		{"place category changed", nil, func(f *fixture) error {
+			_, err := f.db.UpdatePlace(f.ctx, f.ws.ID, f.place.ID, geopulse.PlaceUpdate{Category: &bar})
+			return err
+		}, true},
+		{"place marked sensitive", nil, func(f *fixture) error {
+			_, err := f.db.UpdatePlace(f.ctx, f.ws.ID, f.place.ID, geopulse.PlaceUpdate{Sensitive: &yes})
+			return err
+		}, true},
+		{"place renamed", nil, func(f *fixture) error {
+			_, err := f.db.UpdatePlace(f.ctx, f.ws.ID, f.place.ID, geopulse.PlaceUpdate{Name: &renamed})
+			return err
+		}, false},
+		{"place deleted", nil, func(f *fixture) error { return f.db.DeletePlace(f.ctx, f.ws.ID, f.place.ID) }, true},
+		{"place matched again", nil, func(f *fixture) error {
+			_, err := f.db.MatchPlace(f.ctx, f.place.ID, f.place.BBox, nil)
+			return err
+		}, true},
+		{"post deleted at its source", nil, func(f *fixture) error {
+			_, err := f.db.ApplyCompliance(f.ctx, geopulse.ComplianceEvent{Kind: geopulse.ComplianceDeletePost, Source: "insta", SourceID: "p"})
+			return err
+		}, true},
+		{"retention deletes rows", nil, func(f *fixture) error {
+			_, err := f.db.ApplyRetention(f.ctx, geopulse.RetentionPolicy{Rules: []geopulse.RetentionRule{{Source: "insta", Keep: day}}}, t0.Add(2*day), false)
+			return err
+		}, true},
+		{"retention drops the month", nil, func(f *fixture) error {
+			_, err := f.db.ApplyRetention(f.ctx, geopulse.RetentionPolicy{Rules: []geopulse.RetentionRule{{Keep: day}}}, t0.AddDate(0, 2, 0), false)
+			return err
+		}, true},
+		{"month dropped", nil, func(f *fixture) error {
+			_, err := f.db.DropMonthsBefore(f.ctx, t0.AddDate(0, 2, 0))
+			return err
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, d)
+			p := post("p", t0, f.place.ID)
+			if tt.post != nil {
+				p = tt.post(f)
+			}
+			f.upsert(t, f.db, p)
+			queued := func() int {
+				return f.count(t, `SELECT count(*) FROM profile_queue WHERE author_id = $1`, geopulse.AuthorID("insta", "ann"))
+			}
+			if n := queued(); n != 0 {
+				t.Fatalf("queued %d times before the change", n)
+			}
+			if err := tt.change(f); err != nil {
+				t.Fatal(err)
+			}
+			if got := queued() > 0; got != tt.queued {
+				t.Fatalf("author queued = %v, want %v", got, tt.queued)
+			}
+		})
+	}
+}
+
+// TestSetSensitiveCategories replaces the deny list: places of a newly
+// denied category become sensitive and their authors are queued, and the
+// list reads back normalised.
+func TestSetSensitiveCategories(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, newTestDatabase(t))
+	f.upsert(t, f.db, post("p", t0, f.place.ID)) // at a "cafe"
+	list, err := f.db.SensitiveCategories(f.ctx)
+	if err != nil || len(list) != 25 || !slices.IsSorted(list) || !slices.Contains(list, "healthcare") {
+		t.Fatalf("default list = %v, %v", list, err)
+	}
+	queued := func() int {
+		return f.count(t, `SELECT count(*) FROM profile_queue WHERE author_id = $1`, geopulse.AuthorID("insta", "ann"))
+	}
+	for i, tt := range []struct {
+		list   []string
+		want   []string
+		denied bool
+		queued int
+	}{
+		{[]string{"healthcare", " Amenity=Cafe "}, []string{"amenity=cafe", "healthcare"}, false, 0},
+		{[]string{"healthcare", "CAFE", "cafe"}, []string{"cafe", "healthcare"}, true, 1},
+		{[]string{"cafe"}, []string{"cafe"}, true, 1}, // still denied: not queued again
+		{[]string{"shelter"}, []string{"shelter"}, false, 2},
+	} {
+		if err := f.db.SetSensitiveCategories(f.ctx, tt.list); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.db.SensitiveCategories(f.ctx)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Fatalf("%d: list = %v, %v; want %v", i, got, err, tt.want)
+		}
+		p, err := f.db.FindPlaceByID(f.ctx, f.ws.ID, f.place.ID)
+		if err != nil || p.SensitiveCategory != tt.denied {
+			t.Fatalf("%d: cafe sensitive by category = %v, %v; want %v", i, p.SensitiveCategory, err, tt.denied)
+		}
+		if n := queued(); n != tt.queued {
+			t.Fatalf("%d: author queued %d times, want %d", i, n, tt.queued)
+		}
+	}
+	wantCode(t, f.db.SetSensitiveCategories(f.ctx, []string{"ok", " "}), geopulse.EINVALID)
 }

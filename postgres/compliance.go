@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/geopulse/geopulse"
@@ -166,8 +165,7 @@ func removePosts(ctx context.Context, tx pgx.Tx, now time.Time, tombstone bool, 
 	batch.Queue(`DELETE FROM post_labels l USING unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
 		WHERE l.post_id = u.id AND l.taken_at = u.t`, lPost, lTime)
 	batch.Queue(`DELETE FROM post_keys WHERE id = ANY($1)`, ids)
-	slices.Sort(authors)
-	batch.Queue(`INSERT INTO profile_queue SELECT unnest($1::bigint[])`, slices.Compact(authors))
+	queueAuthors(batch, authors)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return 0, err
 	}

@@ -76,7 +76,10 @@
 //   - Profile writers (each chunk of RefreshProfiles, the erasure of an
 //     author's profile) hold the profile lock, an advisory lock, for their
 //     transaction: no two write one author's profile at once, whatever the
-//     processes. Queueing an author never waits.
+//     processes. Queueing an author never waits, and every change a
+//     profile reads from queues the authors concerned: labels, expiry,
+//     deletions and retention (rows or whole months), a place's category,
+//     sensitivity or matches.
 //   - Writers lock in one order: the match lock (an advisory lock; batches
 //     and story expiry share it, MatchPlace and DeletePlace take it
 //     alone), post_keys rows by id, authors rows by id. Two batches never

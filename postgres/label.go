@@ -53,6 +53,11 @@ func (db *DB) ReplaceLabels(ctx context.Context, postID int64, origin geopulse.L
 			postID, takenAt, string(origin)); err != nil {
 			return err
 		}
+		// The author's profile reads labels: it is recomputed.
+		if _, err := tx.Exec(ctx, `INSERT INTO profile_queue SELECT author_id FROM posts WHERE id = $1 AND taken_at = $2`,
+			postID, takenAt); err != nil {
+			return err
+		}
 		rows := make([]labelRow, len(ls))
 		for i, l := range ls {
 			rows[i] = labelRow{post: postID, takenAt: takenAt, label: l}

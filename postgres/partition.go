@@ -169,6 +169,10 @@ func (db *DB) DropMonthsBefore(ctx context.Context, t time.Time) (int, error) {
 			if _, err := tx.Exec(ctx, `DELETE FROM post_keys WHERE id IN (SELECT id FROM `+partitionName("posts", m)+`)`); err != nil {
 				return fmt.Errorf("forget keys of %s: %w", partitionName("posts", m), err)
 			}
+			// The month's authors have their profiles recomputed without it.
+			if _, err := tx.Exec(ctx, `INSERT INTO profile_queue SELECT DISTINCT author_id FROM `+partitionName("posts", m)); err != nil {
+				return fmt.Errorf("queue authors of %s: %w", partitionName("posts", m), err)
+			}
 			for _, table := range partitionedTables {
 				if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+partitionName(table, m)); err != nil {
 					return fmt.Errorf("drop %s: %w", partitionName(table, m), err)

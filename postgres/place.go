@@ -248,6 +248,7 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 		if err != nil {
 			return err
 		}
+		before := *p
 		if upd.Name != nil {
 			p.Name = *upd.Name
 		}
@@ -262,6 +263,11 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 		}
 		if upd.Sensitive != nil {
 			p.Sensitive = *upd.Sensitive
+		}
+		if p.Sensitive != before.Sensitive || p.Category != before.Category {
+			if err := queuePlaceAuthors(ctx, tx, p.ID); err != nil {
+				return err
+			}
 		}
 		if upd.Center != nil {
 			center := *upd.Center
@@ -307,6 +313,9 @@ func (db *DB) DeletePlace(ctx context.Context, workspaceID, id int64) error {
 			return err
 		}
 		if _, err := findPlace(ctx, tx, workspaceID, id, `FOR UPDATE`); err != nil {
+			return err
+		}
+		if err := queuePlaceAuthors(ctx, tx, id); err != nil {
 			return err
 		}
 		for _, q := range []string{
@@ -359,7 +368,13 @@ func (db *DB) MatchPlace(ctx context.Context, id int64, bbox geopulse.BBox, cont
 			return err
 		}
 		n = len(matches)
-		return rewriteMatches(ctx, tx, id, workspaceID, bbox, matches)
+		if err := queuePlaceAuthors(ctx, tx, id); err != nil { // who leaves the place
+			return err
+		}
+		if err := rewriteMatches(ctx, tx, id, workspaceID, bbox, matches); err != nil {
+			return err
+		}
+		return queuePlaceAuthors(ctx, tx, id) // and who comes in
 	})
 	if geopulse.ErrorCode(err) == geopulse.ENOTFOUND {
 		return 0, err

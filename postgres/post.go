@@ -574,7 +574,7 @@ func (db *DB) expireChunk(ctx context.Context, now time.Time) (n int, more bool,
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM post_keys WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
 			return err
 		}
-		rows, err = tx.Query(ctx, `SELECT p.id, p.taken_at, p.place_ids, p.doc
+		rows, err = tx.Query(ctx, `SELECT p.id, p.taken_at, p.author_id, p.place_ids, p.doc
 			FROM post_keys k JOIN posts p ON p.id = k.id AND p.taken_at = k.taken_at
 			WHERE k.id = ANY($1) AND p.expires_at <= $2 AND NOT p.expired`, ids, now)
 		if err != nil {
@@ -589,6 +589,7 @@ func (db *DB) expireChunk(ctx context.Context, now time.Time) (n int, more bool,
 			tPlace, tPost []int64
 			tTag          [][]byte
 			tTime         []time.Time
+			authors       []int64
 		)
 		for rows.Next() {
 			var (
@@ -596,7 +597,7 @@ func (db *DB) expireChunk(ctx context.Context, now time.Time) (n int, more bool,
 				places []int64
 				doc    string
 			)
-			if err := rows.Scan(&p.ID, &p.TakenAt, &places, &doc); err != nil {
+			if err := rows.Scan(&p.ID, &p.TakenAt, &p.Author.ID, &places, &doc); err != nil {
 				rows.Close()
 				return err
 			}
@@ -607,6 +608,7 @@ func (db *DB) expireChunk(ctx context.Context, now time.Time) (n int, more bool,
 			tags := distinct(p.Hashtags)
 			p.Caption, p.Hashtags, p.Mentions, p.MediaURLs, p.Sentiment = "", nil, nil, nil, 0
 			pIDs, pTimes, docs = append(pIDs, p.ID), append(pTimes, p.TakenAt), append(docs, encodeDoc(&p))
+			authors = append(authors, p.Author.ID)
 			for _, pl := range places {
 				mPlace, mPost, mTime = append(mPlace, pl), append(mPost, p.ID), append(mTime, p.TakenAt)
 				for _, tag := range tags {
@@ -633,6 +635,7 @@ func (db *DB) expireChunk(ctx context.Context, now time.Time) (n int, more bool,
 			WHERE m.place_id = u.place_id AND m.tag = u.tag AND m.taken_at = u.t AND m.post_id = u.id`, tPlace, tTag, tTime, tPost)
 		batch.Queue(`DELETE FROM post_labels l USING unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
 			WHERE l.post_id = u.id AND l.taken_at = u.t`, pIDs, pTimes)
+		queueAuthors(batch, authors) // an expired story leaves its author's profile
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return err
 		}

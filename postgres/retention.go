@@ -206,11 +206,12 @@ func deleteRetained(ctx context.Context, tx pgx.Tx, p geopulse.RetentionPolicy, 
 	cond, _, _ := pastWindow(a, p, now, true)
 	rows, err := tx.Query(ctx, `DELETE FROM posts p USING post_keys k
 		WHERE k.id = ANY(`+a.add(ids)+`) AND p.id = k.id AND p.taken_at = k.taken_at AND `+cond+`
-		RETURNING p.id, p.taken_at, p.kind, `+retentionSource+`, p.place_ids, p.doc->'hashtags'`, a.query()...)
+		RETURNING p.id, p.taken_at, p.kind, `+retentionSource+`, p.place_ids, p.doc->'hashtags', p.author_id`, a.query()...)
 	if err != nil {
 		return fmt.Errorf("delete posts: %w", err)
 	}
 	var (
+		authors       []int64
 		deleted       []int64
 		deletedTimes  []time.Time
 		mPlace, mPost []int64
@@ -223,10 +224,12 @@ func deleteRetained(ctx context.Context, tx pgx.Tx, p geopulse.RetentionPolicy, 
 			places   []int64
 			hashtags []byte
 		)
-		if err := rows.Scan(&c.id, &c.takenAt, &c.kind, &c.source, &places, &hashtags); err != nil {
+		var author int64
+		if err := rows.Scan(&c.id, &c.takenAt, &c.kind, &c.source, &places, &hashtags, &author); err != nil {
 			rows.Close()
 			return fmt.Errorf("delete posts: %w", err)
 		}
+		authors = append(authors, author)
 		rep.Add(c.source, geopulse.Kind(c.kind), 1, int64(len(places)), c.takenAt)
 		deleted, deletedTimes = append(deleted, c.id), append(deletedTimes, c.takenAt)
 		for _, pl := range places {
@@ -251,6 +254,7 @@ func deleteRetained(ctx context.Context, tx pgx.Tx, p geopulse.RetentionPolicy, 
 	batch.Queue(`DELETE FROM post_labels l USING unnest($1::bigint[], $2::timestamptz[]) AS u(id, t)
 		WHERE l.post_id = u.id AND l.taken_at = u.t`, deleted, deletedTimes)
 	batch.Queue(`DELETE FROM post_keys WHERE id = ANY($1)`, deleted)
+	queueAuthors(batch, authors) // profiles are recomputed without the posts
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("delete matches: %w", err)
 	}
@@ -365,6 +369,10 @@ func (db *DB) dropMonths(ctx context.Context, end int, dryRun bool, rep *geopuls
 			// ids its partition holds.
 			if _, err := tx.Exec(ctx, `DELETE FROM post_keys WHERE id IN (SELECT id FROM `+names[0]+`)`); err != nil {
 				return fmt.Errorf("forget keys of %s: %w", names[0], err)
+			}
+			// The month's authors have their profiles recomputed without it.
+			if _, err := tx.Exec(ctx, `INSERT INTO profile_queue SELECT DISTINCT author_id FROM `+names[0]); err != nil {
+				return fmt.Errorf("queue authors of %s: %w", names[0], err)
 			}
 			for _, name := range names {
 				if _, err := tx.Exec(ctx, `DROP TABLE `+name); err != nil {

@@ -727,17 +727,13 @@ func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all
 	if limit <= 0 {
 		limit = math.MaxInt // everything queued, or every author
 	}
-	_, sensitive, err := db.audiencePlaces(ctx, 0)
-	if err != nil {
-		return 0, err
-	}
 	now = now.UTC()
 	var (
 		total  int
 		cursor int64 // the last author refreshed, when all
 	)
 	for {
-		n, seq, last, err := db.stageProfiles(ctx, now, sensitive, min(limit-total, profileChunk), all, cursor)
+		n, seq, last, err := db.stageProfiles(ctx, now, min(limit-total, profileChunk), all, cursor)
 		if err == nil && n > 0 {
 			err = db.write(ctx, func(c *sql.Conn) error {
 				for _, stmt := range []string{
@@ -766,7 +762,7 @@ func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all
 // recomputed rows of up to limit authors (queued ones, or when all is set
 // the next ones after cursor) and returns how many authors, the queue's
 // highest seq it saw, and the last author id.
-func (db *DB) stageProfiles(ctx context.Context, now time.Time, sensitive []int64, limit int, all bool, cursor int64) (n int, seq, last int64, err error) {
+func (db *DB) stageProfiles(ctx context.Context, now time.Time, limit int, all bool, cursor int64) (n int, seq, last int64, err error) {
 	c, err := db.sql.Conn(ctx)
 	if err != nil {
 		return 0, 0, 0, err
@@ -795,7 +791,7 @@ func (db *DB) stageProfiles(ctx context.Context, now time.Time, sensitive []int6
 	if err := c.QueryRowContext(ctx, `SELECT count(*), coalesce(max(author_id), 0) FROM profile_stage_ids`).Scan(&n, &last); err != nil || n == 0 {
 		return 0, seq, cursor, err
 	}
-	if _, err := c.ExecContext(ctx, refreshSQL(now, sensitive)); err != nil {
+	if _, err := c.ExecContext(ctx, refreshSQL(now)); err != nil {
 		return 0, 0, 0, err
 	}
 	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
@@ -809,11 +805,12 @@ func (db *DB) stageProfiles(ctx context.Context, now time.Time, sensitive []int6
 // (posts from the future weigh 1); a term's score is the sum over the
 // author's posts with it. The home is the HomeGridDegrees square with the
 // most posts (ties: the most recent).
-func refreshSQL(now time.Time, sensitive []int64) string {
-	notSensitive := ` AND NOT expired` // an expired story's content is gone, and so is its part in a profile
-	if len(sensitive) > 0 {
-		notSensitive += ` AND id NOT IN (SELECT post_id FROM post_places WHERE place_id IN (` + sqlInts(sensitive) + `))`
-	}
+func refreshSQL(now time.Time) string {
+	// An expired story's content is gone, and so is its part in a profile.
+	// The sensitive places are read in the refresh's own snapshot, the one
+	// its queue was read in: a deny-list change queues its authors, and
+	// their refresh must see the new list.
+	notSensitive := ` AND NOT expired AND id NOT IN (SELECT post_id FROM post_places WHERE place_id IN (SELECT p.id FROM places p WHERE ` + sensitiveCond + `))`
 	hl := int64(geopulse.ProfileHalfLife / time.Second)
 	t := sqlTime(now)
 	return fmt.Sprintf(`INSERT INTO profile_stage
@@ -833,8 +830,9 @@ func refreshSQL(now time.Time, sensitive []int64) string {
 	homes AS (SELECT author_id, printf('%%.1f,%%.1f', round(lat * 10) / 10, round(lon * 10) / 10) AS term,
 			sum(wt) AS score, count(*) AS posts, max(taken_at) AS last_at FROM p GROUP BY ALL)
 	SELECT author_id, kind, term, sum(wt), count(*), max(taken_at), %[1]s FROM terms GROUP BY author_id, kind, term
-	UNION ALL SELECT author_id, 'home', arg_max(term, (posts, last_at)), max(score), max(posts), max(last_at), %[1]s
-		FROM homes GROUP BY author_id`, t, hl, notSensitive)
+	UNION ALL SELECT author_id, 'home', h.t, h.s, h.p, h.l, %[1]s FROM (
+		SELECT author_id, arg_max({'t': term, 's': score, 'p': posts, 'l': last_at}, (posts, last_at, term)) AS h
+		FROM homes GROUP BY author_id)`, t, hl, notSensitive)
 }
 
 // AuthorProfile returns an author's profile terms, by kind and score.

@@ -122,7 +122,7 @@ func BenchmarkProfileRefresh(b *testing.B) {
 					b.Fatal(err)
 				}
 				t := time.Now()
-				if _, _, _, err := db.stageProfiles(ctx, benchEnd, nil, chunk, false, 0); err != nil {
+				if _, _, _, err := db.stageProfiles(ctx, benchEnd, chunk, false, 0); err != nil {
 					b.Fatal(err)
 				}
 				stage += time.Since(t)

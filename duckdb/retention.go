@@ -159,7 +159,10 @@ func retainWorkspace(ctx context.Context, c *sql.Conn, p geopulse.RetentionPolic
 	if err := writePlaceIDs(ctx, c, changes); err != nil {
 		return err
 	}
-	_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);
+	// The authors' place categories change.
+	_, err = c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq') FROM (SELECT DISTINCT author_id
+			FROM post_places WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids));
+		DELETE FROM post_places WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);`)
 	if err != nil {
 		return fmt.Errorf("delete matches: %w", err)

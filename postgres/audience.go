@@ -897,7 +897,9 @@ func refreshSQL() string {
 	homes AS (SELECT author_id, %[2]s || ',' || %[3]s AS term, sum(wt) AS score, count(*) AS posts, max(taken_at) AS last_at
 		FROM p GROUP BY 1, 2)
 	SELECT author_id, kind, term, sum(wt), count(*), max(taken_at), $1::timestamptz FROM terms GROUP BY author_id, kind, term
-	UNION ALL SELECT author_id, 'home', (array_agg(term ORDER BY posts DESC, last_at DESC, term))[1], max(score), max(posts), max(last_at), $1::timestamptz
+	UNION ALL SELECT author_id, 'home', (array_agg(term ORDER BY posts DESC, last_at DESC, term DESC))[1],
+		(array_agg(score ORDER BY posts DESC, last_at DESC, term DESC))[1], max(posts),
+		(array_agg(last_at ORDER BY posts DESC, last_at DESC, term DESC))[1], $1::timestamptz
 		FROM homes GROUP BY author_id
 	ORDER BY 1, 2, 3`,
 		int64(geopulse.ProfileHalfLife/time.Second), homeCoord("x"), homeCoord("y"))

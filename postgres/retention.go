@@ -502,7 +502,7 @@ func deleteWorkspaceMatches(ctx context.Context, tx pgx.Tx, p geopulse.Retention
 	rows, err := tx.Query(ctx, `DELETE FROM post_places m USING posts p, unnest(`+a.add(ids)+`::bigint[], `+a.add(times)+`::timestamptz[]) AS u(id, t)
 		WHERE m.workspace_id = `+a.add(p.WorkspaceID)+` AND m.post_id = u.id AND m.taken_at = u.t
 			AND p.id = m.post_id AND p.taken_at = m.taken_at AND `+cond+`
-		RETURNING m.place_id, m.post_id, m.taken_at, p.kind, `+retentionSource+`, p.doc->'hashtags'`, a.query()...)
+		RETURNING m.place_id, m.post_id, m.taken_at, p.kind, `+retentionSource+`, p.doc->'hashtags', m.author_id`, a.query()...)
 	if err != nil {
 		return fmt.Errorf("delete matches: %w", err)
 	}
@@ -512,16 +512,18 @@ func deleteWorkspaceMatches(ctx context.Context, tx pgx.Tx, p geopulse.Retention
 	}
 	lost := make(map[postKey][]int64) // post → its places removed
 	var (
-		order []postKey
-		tags  tagKeys
+		order   []postKey
+		tags    tagKeys
+		authors []int64 // their place categories change
 	)
 	for rows.Next() {
 		var (
 			c        postCount
 			place    int64
 			hashtags []byte
+			author   int64
 		)
-		if err := rows.Scan(&place, &c.id, &c.takenAt, &c.kind, &c.source, &hashtags); err != nil {
+		if err := rows.Scan(&place, &c.id, &c.takenAt, &c.kind, &c.source, &hashtags, &author); err != nil {
 			rows.Close()
 			return fmt.Errorf("delete matches: %w", err)
 		}
@@ -531,6 +533,7 @@ func deleteWorkspaceMatches(ctx context.Context, tx pgx.Tx, p geopulse.Retention
 			order, posts = append(order, k), 1
 		}
 		lost[k] = append(lost[k], place)
+		authors = append(authors, author)
 		rep.Add(c.source, geopulse.Kind(c.kind), posts, 1, c.takenAt)
 		if err := tags.add([]int64{place}, c.id, c.takenAt, hashtags); err != nil {
 			rows.Close()
@@ -556,6 +559,7 @@ func deleteWorkspaceMatches(ctx context.Context, tx pgx.Tx, p geopulse.Retention
 		FROM (SELECT id, t, array_agg(place) AS places FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS v(id, t, place) GROUP BY id, t) u
 		WHERE p.id = u.id AND p.taken_at = u.t`, uID, uTime, uPlace)
 	tags.queueDelete(batch)
+	queueAuthors(batch, authors)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("update place ids: %w", err)
 	}

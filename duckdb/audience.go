@@ -735,18 +735,7 @@ func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all
 	for {
 		n, seq, last, err := db.stageProfiles(ctx, now, min(limit-total, profileChunk), all, cursor)
 		if err == nil && n > 0 {
-			err = db.write(ctx, func(c *sql.Conn) error {
-				for _, stmt := range []string{
-					`DELETE FROM author_terms WHERE author_id IN (SELECT author_id FROM profile_stage_ids)`,
-					`INSERT INTO author_terms SELECT * FROM profile_stage WHERE author_id IN (SELECT id FROM authors)`,
-					fmt.Sprintf(`DELETE FROM profile_queue WHERE seq <= %d AND author_id IN (SELECT author_id FROM profile_stage_ids)`, seq),
-				} { // the next round's staging clears the stage, outside the lock
-					if _, err := c.ExecContext(ctx, stmt); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			err = db.swapProfiles(ctx, seq)
 		}
 		if err != nil {
 			return total, fmt.Errorf("refresh profiles: %w", err)
@@ -756,6 +745,25 @@ func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all
 			return total, nil
 		}
 	}
+}
+
+// swapProfiles is the writing phase of a refresh round, under the
+// writer's lock: the staged authors' rows are replaced (for authors still
+// stored) and their queue rows up to seq removed. The next round's
+// staging clears the stage, outside the lock.
+func (db *DB) swapProfiles(ctx context.Context, seq int64) error {
+	return db.write(ctx, func(c *sql.Conn) error {
+		for _, stmt := range []string{
+			`DELETE FROM author_terms WHERE author_id IN (SELECT author_id FROM profile_stage_ids)`,
+			`INSERT INTO author_terms SELECT * FROM profile_stage WHERE author_id IN (SELECT id FROM authors)`,
+			fmt.Sprintf(`DELETE FROM profile_queue WHERE seq <= %d AND author_id IN (SELECT author_id FROM profile_stage_ids)`, seq),
+		} {
+			if _, err := c.ExecContext(ctx, stmt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // stageProfiles is the reading phase of a refresh round: it stages the

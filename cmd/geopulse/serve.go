@@ -200,7 +200,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 		janitor := &privacy.Janitor{Posts: m.Store, Interval: m.Config.JanitorInterval, Logger: m.Logger}
 		m.goRun(func() { janitor.Run(bg) })
-		profiler := &pipeline.Profiler{Store: m.Store, Logger: m.Logger}
+		profiler := &pipeline.Profiler{Store: m.Store, Logger: m.Logger, Registerer: m.Registry}
 		m.goRun(func() { profiler.Run(bg) })
 		if err := m.startRetention(ctx, bg); err != nil {
 			return err

@@ -756,6 +756,9 @@ func (db *DB) swapProfiles(ctx context.Context, seq int64) error {
 		for _, stmt := range []string{
 			`DELETE FROM author_terms WHERE author_id IN (SELECT author_id FROM profile_stage_ids)`,
 			`INSERT INTO author_terms SELECT * FROM profile_stage WHERE author_id IN (SELECT id FROM authors)`,
+			// An erasure clears the stage too, but a round that staged
+			// before it may commit after it: its rows of erased authors go.
+			`DELETE FROM profile_stage WHERE author_id NOT IN (SELECT id FROM authors)`,
 			fmt.Sprintf(`DELETE FROM profile_queue WHERE seq <= %d AND author_id IN (SELECT author_id FROM profile_stage_ids)`, seq),
 		} {
 			if _, err := c.ExecContext(ctx, stmt); err != nil {

@@ -119,7 +119,7 @@ func removeAuthor(ctx context.Context, c *sql.Conn, authorID int64) (bool, error
 	if err != nil {
 		return false, err
 	}
-	for _, table := range []string{"author_terms", "profile_queue"} {
+	for _, table := range []string{"author_terms", "profile_queue", "profile_stage", "profile_stage_ids"} {
 		if _, err := c.ExecContext(ctx, `DELETE FROM `+table+` WHERE author_id = ?`, authorID); err != nil {
 			return false, err
 		}

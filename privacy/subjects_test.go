@@ -268,6 +268,10 @@ func (w *world) fill() {
 	if err != nil || len(dead) != 1 {
 		w.t.Fatalf("dead letters = %d, %v; want the broken message", len(dead), err)
 	}
+	// Her profile, and a refresh round's staged copy of it.
+	if n, err := w.db.RefreshProfiles(w.ctx, now, 0, true); err != nil || n == 0 {
+		w.t.Fatalf("profiles: %d, %v", n, err)
+	}
 }
 
 // TestEraseEndToEnd ingests a person across two sources through the
@@ -290,7 +294,8 @@ func TestEraseEndToEnd(t *testing.T) {
 	// The scans find her before: they would see her after.
 	w.closeStore()
 	before := scanDuckDB(t, w.path, jane, janeIDs)
-	for _, want := range []string{"authors.card", "posts.doc", "post_places.author_id", "post_tags.post_id", "author_stats.author_id", "post_labels.post_id", "post_labels.name"} {
+	for _, want := range []string{"authors.card", "posts.doc", "post_places.author_id", "post_tags.post_id", "author_stats.author_id", "post_labels.post_id", "post_labels.name",
+		"author_terms.author_id", "profile_stage.author_id"} {
 		if !slices.ContainsFunc(before, func(h string) bool { return strings.HasPrefix(h, want+":") }) {
 			t.Fatalf("before the erasure the scan does not find her in %s: %v", want, before)
 		}

@@ -445,3 +445,42 @@ type SettingsStore interface {
 	// SavePrivacySettings validates and stores them (the NoiseKey is kept).
 	SavePrivacySettings(ctx context.Context, workspaceID int64, s PrivacySettings) error
 }
+
+// AudiencePlace is what choosing an audience's places needs of a place.
+type AudiencePlace struct {
+	ID        int64
+	Name      string
+	Category  string
+	Groups    []string
+	Sensitive bool    // marked, or of a category on the deny list
+	Lat, Lon  float64 // the venue's centre, or the geofence's bbox centre
+}
+
+// SelectPlaces splits a workspace's places for the criteria: all are its
+// non-sensitive places (where the audience's other visits count), selected
+// those of them the criteria choose. A place the criteria name is
+// ENOTFOUND when it is not the workspace's, EINVALID when sensitive: such
+// places cannot be targeted.
+func (c *AudienceCriteria) SelectPlaces(places []AudiencePlace) (selected, all []AudiencePlace, err error) {
+	for _, id := range c.Places {
+		i := slices.IndexFunc(places, func(p AudiencePlace) bool { return p.ID == id })
+		if i < 0 {
+			return nil, nil, Errorf(ENOTFOUND, "Place %d not found.", id)
+		}
+		if places[i].Sensitive {
+			return nil, nil, Errorf(EINVALID, "Place %d is a sensitive place and cannot be targeted.", id)
+		}
+	}
+	for _, p := range places {
+		if p.Sensitive {
+			continue
+		}
+		all = append(all, p)
+		if (len(c.Places) == 0 || slices.Contains(c.Places, p.ID)) &&
+			(len(c.Groups) == 0 || slices.ContainsFunc(p.Groups, func(g string) bool { return slices.Contains(c.Groups, g) })) &&
+			(len(c.Categories) == 0 || slices.Contains(c.Categories, p.Category)) {
+			selected = append(selected, p)
+		}
+	}
+	return selected, all, nil
+}

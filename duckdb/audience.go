@@ -124,16 +124,6 @@ func (db *DB) DeleteAudience(ctx context.Context, workspaceID, id int64) error {
 	})
 }
 
-// audPlace is what audience compilation needs of a place.
-type audPlace struct {
-	id        int64
-	name      string
-	category  string
-	groups    []string
-	sensitive bool
-	lat, lon  float64 // centre: the venue's, or the bbox's
-}
-
 // sensitiveCond is true for a place (aliased p) that is sensitive: marked
 // so, or of a category on the deny list (equal, or an OSM key alone
 // matching any of its values).
@@ -146,7 +136,7 @@ const sensitiveCategory = `EXISTS (SELECT 1 FROM sensitive_categories s
 
 // audiencePlaces returns the workspace's places and the ids of every
 // sensitive place of any workspace: posts there are left out everywhere.
-func (db *DB) audiencePlaces(ctx context.Context, workspaceID int64) (ws []audPlace, sensitive []int64, err error) {
+func (db *DB) audiencePlaces(ctx context.Context, workspaceID int64) (ws []geopulse.AudiencePlace, sensitive []int64, err error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT p.id, p.workspace_id, p.name, p.category, p.groups, `+sensitiveCond+`,
 		coalesce(p.center_lat, (p.min_lat + p.max_lat) / 2), coalesce(p.center_lon, (p.min_lon + p.max_lon) / 2)
 		FROM places p WHERE p.workspace_id = ? OR `+sensitiveCond+` ORDER BY p.id`, workspaceID)
@@ -156,16 +146,16 @@ func (db *DB) audiencePlaces(ctx context.Context, workspaceID int64) (ws []audPl
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			p      audPlace
+			p      geopulse.AudiencePlace
 			wsID   int64
 			groups any
 		)
-		if err := rows.Scan(&p.id, &wsID, &p.name, &p.category, &groups, &p.sensitive, &p.lat, &p.lon); err != nil {
+		if err := rows.Scan(&p.ID, &wsID, &p.Name, &p.Category, &groups, &p.Sensitive, &p.Lat, &p.Lon); err != nil {
 			return nil, nil, fmt.Errorf("audience places: %w", err)
 		}
-		p.groups = toStrings(groups)
-		if p.sensitive {
-			sensitive = append(sensitive, p.id)
+		p.Groups = toStrings(groups)
+		if p.Sensitive {
+			sensitive = append(sensitive, p.ID)
 		}
 		if wsID == workspaceID {
 			ws = append(ws, p)
@@ -182,8 +172,8 @@ type compiled struct {
 	all      string // the same over every non-sensitive place of the workspace, in the window
 	before   string // the selected places, before the window
 	from, to time.Time
-	places   []audPlace // the selected places
-	wsPlaces []audPlace // every non-sensitive place of the workspace
+	places   []geopulse.AudiencePlace // the selected places
+	wsPlaces []geopulse.AudiencePlace // every non-sensitive place of the workspace
 }
 
 // compile turns criteria into SQL. depth bounds Exclude chains (and
@@ -205,33 +195,16 @@ func (db *DB) compile(ctx context.Context, q geopulse.AudienceQuery, depth int) 
 	if err := validRange(out.from, out.to); err != nil {
 		return nil, err
 	}
-	for _, id := range c.Places {
-		i := slices.IndexFunc(places, func(p audPlace) bool { return p.id == id })
-		if i < 0 {
-			return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Place %d not found.", id)
-		}
-		if places[i].sensitive {
-			return nil, geopulse.Errorf(geopulse.EINVALID, "Place %d is a sensitive place and cannot be targeted.", id)
-		}
+	if out.places, out.wsPlaces, err = c.SelectPlaces(places); err != nil {
+		return nil, err
 	}
-	for _, p := range places {
-		if p.sensitive {
-			continue
-		}
-		out.wsPlaces = append(out.wsPlaces, p)
-		if (len(c.Places) == 0 || slices.Contains(c.Places, p.id)) &&
-			(len(c.Groups) == 0 || slices.ContainsFunc(p.groups, func(g string) bool { return slices.Contains(c.Groups, g) })) &&
-			(len(c.Categories) == 0 || slices.Contains(c.Categories, p.category)) {
-			out.places = append(out.places, p)
-		}
-	}
-	ids := func(ps []audPlace) string {
+	ids := func(ps []geopulse.AudiencePlace) string {
 		if len(ps) == 0 {
 			return `place_id IS NULL` // selects nothing
 		}
 		s := make([]int64, len(ps))
 		for i, p := range ps {
-			s[i] = p.id
+			s[i] = p.ID
 		}
 		return `place_id IN (` + sqlInts(s) + `)`
 	}
@@ -388,7 +361,7 @@ func (db *DB) AudienceStats(ctx context.Context, q geopulse.AudienceQuery, limit
 
 		names := map[int64]string{}
 		for _, p := range a.wsPlaces {
-			names[p.id] = p.name
+			names[p.ID] = p.Name
 		}
 		rows, err = c.QueryContext(ctx, `SELECT place_id, count(DISTINCT author_id) FROM post_places WHERE `+a.all+` AND `+inAud+` GROUP BY place_id`)
 		if err != nil {
@@ -518,7 +491,7 @@ func (db *DB) CrossVisits(ctx context.Context, q geopulse.AudienceQuery, placeID
 	err := db.withAudience(ctx, q, func(c *sql.Conn, a *compiled) error {
 		at := map[int64]int{}
 		for i, id := range placeIDs {
-			if !slices.ContainsFunc(a.wsPlaces, func(p audPlace) bool { return p.id == id }) {
+			if !slices.ContainsFunc(a.wsPlaces, func(p geopulse.AudiencePlace) bool { return p.ID == id }) {
 				return geopulse.Errorf(geopulse.ENOTFOUND, "Place %d not found (or sensitive).", id)
 			}
 			at[id] = i
@@ -610,14 +583,14 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 	if err != nil {
 		return nil, err
 	}
-	var sel []audPlace
+	var sel []geopulse.AudiencePlace
 	for _, p := range places {
-		if !p.sensitive && (len(placeIDs) == 0 || slices.Contains(placeIDs, p.id)) {
+		if !p.Sensitive && (len(placeIDs) == 0 || slices.Contains(placeIDs, p.ID)) {
 			sel = append(sel, p)
 		}
 	}
 	for _, id := range placeIDs {
-		if !slices.ContainsFunc(sel, func(p audPlace) bool { return p.id == id }) {
+		if !slices.ContainsFunc(sel, func(p geopulse.AudiencePlace) bool { return p.ID == id }) {
 			return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Place %d not found (or sensitive).", id)
 		}
 	}
@@ -627,11 +600,11 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 	ids := make([]int64, len(sel))
 	var centres strings.Builder
 	for i, p := range sel {
-		ids[i] = p.id
+		ids[i] = p.ID
 		if i > 0 {
 			centres.WriteString(", ")
 		}
-		fmt.Fprintf(&centres, "(%d, %g, %g)", p.id, p.lat, p.lon)
+		fmt.Fprintf(&centres, "(%d, %g, %g)", p.ID, p.Lat, p.Lon)
 	}
 	cond := `place_id IN (` + sqlInts(ids) + `) AND NOT expired`
 	if t := timeCond("", from, to); t != "" {
@@ -666,7 +639,7 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 	defer rows.Close()
 	names := map[int64]string{}
 	for _, p := range sel {
-		names[p.id] = p.name
+		names[p.ID] = p.Name
 	}
 	var out []geopulse.PlaceTraffic
 	for rows.Next() {

@@ -147,16 +147,6 @@ func (db *DB) DeleteAudience(ctx context.Context, workspaceID, id int64) error {
 	return nil
 }
 
-// audPlace is what audience compilation needs of a place.
-type audPlace struct {
-	id        int64
-	name      string
-	category  string
-	groups    []string
-	sensitive bool
-	lat, lon  float64 // centre: the venue's, or the bbox's
-}
-
 // sensitivePlace is true for a place (of the table places, unaliased)
 // that is sensitive: marked so, or of a category on the deny list.
 const sensitivePlace = `(places.sensitive OR ` + sensitiveCategory + `)`
@@ -176,7 +166,7 @@ const sensitiveByCategory = `SELECT p.id FROM sensitive_categories s JOIN places
 
 // audiencePlaces returns the workspace's places and the ids of every
 // sensitive place of any workspace: posts there are left out everywhere.
-func audiencePlaces(ctx context.Context, q querier, workspaceID int64) (ws []audPlace, sensitive []int64, err error) {
+func audiencePlaces(ctx context.Context, q querier, workspaceID int64) (ws []geopulse.AudiencePlace, sensitive []int64, err error) {
 	rows, err := q.Query(ctx, `SELECT id, workspace_id, name, category, groups, `+sensitivePlace+`,
 			coalesce(center_lat, (min_lat + max_lat) / 2), coalesce(center_lon, (min_lon + max_lon) / 2)
 		FROM places WHERE workspace_id = $1
@@ -189,14 +179,14 @@ func audiencePlaces(ctx context.Context, q querier, workspaceID int64) (ws []aud
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			p    audPlace
+			p    geopulse.AudiencePlace
 			wsID int64
 		)
-		if err := rows.Scan(&p.id, &wsID, &p.name, &p.category, &p.groups, &p.sensitive, &p.lat, &p.lon); err != nil {
+		if err := rows.Scan(&p.ID, &wsID, &p.Name, &p.Category, &p.Groups, &p.Sensitive, &p.Lat, &p.Lon); err != nil {
 			return nil, nil, fmt.Errorf("audience places: %w", err)
 		}
-		if p.sensitive {
-			sensitive = append(sensitive, p.id)
+		if p.Sensitive {
+			sensitive = append(sensitive, p.ID)
 		}
 		if wsID == workspaceID {
 			ws = append(ws, p)
@@ -218,8 +208,8 @@ type compiled struct {
 	all      string // every non-sensitive place of the workspace, in the window
 	before   string // the selected places, before the window
 	from, to time.Time
-	places   []audPlace // the selected places
-	wsPlaces []audPlace // every non-sensitive place of the workspace
+	places   []geopulse.AudiencePlace // the selected places
+	wsPlaces []geopulse.AudiencePlace // every non-sensitive place of the workspace
 }
 
 // compile turns criteria into SQL, adding its parameters to args. depth
@@ -241,33 +231,16 @@ func (db *DB) compile(ctx context.Context, q geopulse.AudienceQuery, depth int, 
 	if err := validRange(out.from, out.to); err != nil {
 		return nil, err
 	}
-	for _, id := range c.Places {
-		i := slices.IndexFunc(places, func(p audPlace) bool { return p.id == id })
-		if i < 0 {
-			return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Place %d not found.", id)
-		}
-		if places[i].sensitive {
-			return nil, geopulse.Errorf(geopulse.EINVALID, "Place %d is a sensitive place and cannot be targeted.", id)
-		}
+	if out.places, out.wsPlaces, err = c.SelectPlaces(places); err != nil {
+		return nil, err
 	}
-	for _, p := range places {
-		if p.sensitive {
-			continue
-		}
-		out.wsPlaces = append(out.wsPlaces, p)
-		if (len(c.Places) == 0 || slices.Contains(c.Places, p.id)) &&
-			(len(c.Groups) == 0 || slices.ContainsFunc(p.groups, func(g string) bool { return slices.Contains(c.Groups, g) })) &&
-			(len(c.Categories) == 0 || slices.Contains(c.Categories, p.category)) {
-			out.places = append(out.places, p)
-		}
-	}
-	ids := func(ps []audPlace) string {
+	ids := func(ps []geopulse.AudiencePlace) string {
 		if len(ps) == 0 {
 			return `false`
 		}
 		s := make([]int64, len(ps))
 		for i, p := range ps {
-			s[i] = p.id
+			s[i] = p.ID
 		}
 		return `m.place_id IN (` + sqlInts(s) + `)`
 	}
@@ -441,7 +414,7 @@ func (db *DB) AudienceStats(ctx context.Context, q geopulse.AudienceQuery, limit
 
 		names := map[int64]string{}
 		for _, p := range a.wsPlaces {
-			names[p.id] = p.name
+			names[p.ID] = p.Name
 		}
 		rows, err = tx.Query(ctx, `SELECT m.place_id, count(DISTINCT m.author_id) FROM post_places m
 			WHERE `+a.all+` AND `+inAud+` GROUP BY m.place_id`, exec)
@@ -559,7 +532,7 @@ func (db *DB) CrossVisits(ctx context.Context, q geopulse.AudienceQuery, placeID
 	err := db.withAudience(ctx, q, func(tx pgx.Tx, a *compiled) error {
 		at := map[int64]int{}
 		for i, id := range placeIDs {
-			if !slices.ContainsFunc(a.wsPlaces, func(p audPlace) bool { return p.id == id }) {
+			if !slices.ContainsFunc(a.wsPlaces, func(p geopulse.AudiencePlace) bool { return p.ID == id }) {
 				return geopulse.Errorf(geopulse.ENOTFOUND, "Place %d not found (or sensitive).", id)
 			}
 			at[id] = i
@@ -648,14 +621,14 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 	if err != nil {
 		return nil, err
 	}
-	var sel []audPlace
+	var sel []geopulse.AudiencePlace
 	for _, p := range places {
-		if !p.sensitive && (len(placeIDs) == 0 || slices.Contains(placeIDs, p.id)) {
+		if !p.Sensitive && (len(placeIDs) == 0 || slices.Contains(placeIDs, p.ID)) {
 			sel = append(sel, p)
 		}
 	}
 	for _, id := range placeIDs {
-		if !slices.ContainsFunc(sel, func(p audPlace) bool { return p.id == id }) {
+		if !slices.ContainsFunc(sel, func(p geopulse.AudiencePlace) bool { return p.ID == id }) {
 			return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Place %d not found (or sensitive).", id)
 		}
 	}
@@ -665,13 +638,13 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 	ids := make([]int64, len(sel))
 	var centres strings.Builder
 	for i, p := range sel {
-		ids[i] = p.id
+		ids[i] = p.ID
 		if i > 0 {
 			centres.WriteString(", ")
 		}
-		lat, _ := sqlLiteral(p.lat)
-		lon, _ := sqlLiteral(p.lon)
-		fmt.Fprintf(&centres, "(%d, %s, %s)", p.id, lat, lon)
+		lat, _ := sqlLiteral(p.Lat)
+		lon, _ := sqlLiteral(p.Lon)
+		fmt.Fprintf(&centres, "(%d, %s, %s)", p.ID, lat, lon)
 	}
 	cond := `m.place_id IN (` + sqlInts(ids) + `) AND NOT m.expired`
 	if !from.IsZero() {
@@ -716,7 +689,7 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 	}
 	names := map[int64]string{}
 	for _, p := range sel {
-		names[p.id] = p.name
+		names[p.ID] = p.Name
 	}
 	var (
 		out []geopulse.PlaceTraffic

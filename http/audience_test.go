@@ -26,8 +26,10 @@ func TestAudiencesAPI(t *testing.T) {
 	var in struct {
 		Authors    int64
 		Suppressed bool
-		Floor      struct{ MinAuthors int `json:"min_authors"` }
-		Interests  []any
+		Floor      struct {
+			MinAuthors int `json:"min_authors"`
+		}
+		Interests []any
 	}
 	e.send(http.MethodPost, key, "/v1/audiences/insight", map[string]any{"criteria": map[string]any{"within_days": 30}}).
 		decode(t, http.StatusOK, &in)

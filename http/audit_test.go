@@ -75,7 +75,9 @@ func TestAuditAudiences(t *testing.T) {
 	if err := e.server.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var page struct{ Entries []struct{ Action, Detail string } }
+	var page struct {
+		Entries []struct{ Action, Detail string }
+	}
 	e.get(key, "/v1/audit").decode(t, http.StatusOK, &page)
 	var got []string
 	for _, en := range page.Entries {

@@ -621,16 +621,9 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 	if err != nil {
 		return nil, err
 	}
-	var sel []geopulse.AudiencePlace
-	for _, p := range places {
-		if !p.Sensitive && (len(placeIDs) == 0 || slices.Contains(placeIDs, p.ID)) {
-			sel = append(sel, p)
-		}
-	}
-	for _, id := range placeIDs {
-		if !slices.ContainsFunc(sel, func(p geopulse.AudiencePlace) bool { return p.ID == id }) {
-			return nil, geopulse.Errorf(geopulse.ENOTFOUND, "Place %d not found (or sensitive).", id)
-		}
+	sel, _, err := (&geopulse.AudienceCriteria{Places: placeIDs}).SelectPlaces(places)
+	if err != nil {
+		return nil, err
 	}
 	if len(sel) == 0 {
 		return nil, nil

@@ -184,6 +184,9 @@ const tests = [
     assert.equal(session.sameSite, 'Lax');
     const stored = await page.evaluate(() => document.cookie + JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.documentElement.outerHTML);
     assert.ok(!stored.includes(srv.key), 'the API key is in reach of the page');
+    // The demo key is the workspace's first: an unnamed owner, who sees every control.
+    assert.equal(await page.locator('#member').innerText(), 'unnamed key · owner');
+    assert.ok(await page.locator('#draw-polygon').isVisible(), 'an owner cannot draw places');
   }],
 
   ['places: map, list and post counts', async ({ page }) => {
@@ -544,6 +547,63 @@ const tests = [
       await noCSPViolations(p);
     }
     await phone.close();
+  }],
+
+  ['a viewer sees no write controls', async ({ srv, browser, problems }) => {
+    const { key, api_key: info } = await api(srv, 'POST', '/v1/keys', { name: 'e2e-viewer', role: 'viewer' });
+    const viewer = await newContext(browser, srv.url, DESKTOP);
+    try {
+      const p = await viewer.newPage();
+      watch(p, problems);
+      await p.goto(srv.url + '/login');
+      await p.fill('#key', key);
+      await p.click('button[type=submit]');
+      await p.waitForURL('**/app/places');
+      assert.equal(await p.locator('#member').innerText(), 'e2e-viewer · viewer');
+      assert.equal(await p.getAttribute('body', 'data-scopes'), 'read');
+
+      // Places: listed and selectable, but nothing to draw, import, save or delete.
+      await p.locator('#place-list li .name').first().waitFor();
+      for (const sel of ['#draw-circle', '#draw-polygon', '#import-label']) {
+        assert.equal(await p.locator(sel).isVisible(), false, `${sel} is visible to a viewer`);
+      }
+      await p.locator('#place-list li').first().click();
+      await p.locator('#editor-title').filter({ hasText: /^Place$/ }).waitFor();
+      assert.equal(await p.locator('#editor-save').isVisible(), false, 'a viewer can save a place');
+      assert.equal(await p.locator('#editor-delete').isVisible(), false, 'a viewer can delete a place');
+      assert.equal(await p.locator('#editor input[name=name]').isEditable(), false, 'a viewer can edit a place name');
+      await shot(p, 'places-viewer');
+      // Submitting anyway (Enter in the form): the API refuses, the page says why.
+      await p.evaluate(() => document.getElementById('editor').requestSubmit());
+      await p.locator('.toast.error').filter({ hasText: 'Your role (viewer) cannot change places' }).waitFor();
+
+      // Audiences: preview works; save, delete and export are gone.
+      await p.goto(srv.url + '/app/audiences');
+      await p.locator('#place-checks li').first().waitFor();
+      await p.locator('#saved-list .saved-item').first().waitFor();
+      assert.match(await p.locator('#member').innerText(), /· viewer$/);
+      for (const sel of ['#save', '#save-new', '#exports', '#export-title']) {
+        assert.equal(await p.locator(sel).isVisible(), false, `${sel} is visible to a viewer`);
+      }
+      const deletes = p.locator('#saved-list .saved-item .btn-danger');
+      assert.ok(await deletes.count() > 0, 'no saved audience to check');
+      for (const visible of await deletes.evaluateAll((bs) => bs.map((b) => b.checkVisibility()))) {
+        assert.equal(visible, false, 'a viewer can delete an audience');
+      }
+      await p.fill('#builder input[name=name]', 'Viewer audience');
+      await p.click('#preview');
+      await p.locator('#insights .insight .size-value, #insights .insight .floor-message').first().waitFor();
+      await p.evaluate(() => document.querySelector('#exports [data-kind=geo][data-format=csv]').click());
+      await p.locator('.toast.error').filter({ hasText: 'Your role (viewer) cannot export audiences' }).waitFor();
+      await p.evaluate(() => document.getElementById('save').click());
+      await p.locator('.toast.error').filter({ hasText: 'Your role (viewer) cannot save audiences' }).waitFor();
+      assert.ok(!(await api(srv, 'GET', '/v1/audiences')).audiences.some((a) => a.name === 'Viewer audience'), 'a viewer saved an audience');
+      await shot(p, 'audiences-viewer');
+      await noCSPViolations(p);
+    } finally {
+      await viewer.close();
+      await api(srv, 'DELETE', `/v1/keys/${info.id}`).catch(() => {});
+    }
   }],
 
   ['sign out', async ({ page, srv }) => {

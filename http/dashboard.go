@@ -258,9 +258,18 @@ func (s *Server) mountDashboard(mux *http.ServeMux, patterns map[string]bool) {
 // pageData is what every page template gets. Every string in it is escaped
 // by html/template; the workspace name is the customer's own text.
 type pageData struct {
-	Page            string
-	Title           string
-	Workspace       string
+	Page      string
+	Title     string
+	Workspace string
+	// Member and Role say who is signed in: the session key's name
+	// ("unnamed key" for keys made before members existed) and role.
+	Member string
+	Role   geopulse.Role
+	// Scopes are the key's effective scopes, space-separated, for the
+	// body's data-scopes: app.css hides each [data-needs] control whose
+	// scope is not in the list (an attribute ~= match), so people are not
+	// offered what the API would refuse. The API still decides.
+	Scopes          string
 	CSRF            string
 	TileURL         string
 	TileAttribution string
@@ -282,7 +291,7 @@ func (s *Server) handleDashboardRoot(w http.ResponseWriter, r *http.Request) {
 // sent to sign in and brought back afterwards.
 func (s *Server) dashboardPage(name, title string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		sess, _, ws, err := s.sessionWorkspace(r)
+		sess, k, ws, err := s.sessionWorkspace(r)
 		if err != nil {
 			if geopulse.ErrorCode(err) != geopulse.EUNAUTHORIZED {
 				s.pageError(w, r, err)
@@ -295,11 +304,36 @@ func (s *Server) dashboardPage(name, title string) http.HandlerFunc {
 			Page:            name,
 			Title:           title,
 			Workspace:       ws.Name,
+			Member:          memberName(k),
+			Role:            k.Role,
+			Scopes:          strings.Join(effectiveScopes(k), " "),
 			CSRF:            sess.csrf,
 			TileURL:         s.web.cfg.TileURL,
 			TileAttribution: s.web.cfg.TileAttribution,
 		})
 	}
+}
+
+// memberName is how the header names the key's holder.
+func memberName(k *geopulse.APIKey) string {
+	if k.Name == "" {
+		return "unnamed key"
+	}
+	return k.Name
+}
+
+// effectiveScopes lists the scopes the key may use, in geopulse.Scopes
+// order: those its role grants, narrowed by the key's own list if it has
+// one. It asks k.Allows, the check the API makes, so the page and the
+// API cannot disagree.
+func effectiveScopes(k *geopulse.APIKey) []string {
+	var out []string
+	for _, sc := range geopulse.Scopes {
+		if k.Allows(sc) {
+			out = append(out, string(sc))
+		}
+	}
+	return out
 }
 
 // renderPage executes a page template into a buffer first, so that a

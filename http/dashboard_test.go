@@ -372,7 +372,7 @@ func TestDashboardPages(t *testing.T) {
 		}
 	})
 	b.login(key)
-	for _, path := range []string{"/login", "/app/places", "/app/feed", "/app/analytics"} {
+	for _, path := range []string{"/login", "/app/places", "/app/feed", "/app/analytics", "/app/audiences"} {
 		t.Run(path, func(t *testing.T) {
 			res := b.do(http.MethodGet, path, "", nil)
 			if path == "/login" { // signed in already
@@ -417,6 +417,79 @@ func TestDashboardPages(t *testing.T) {
 			}
 		})
 	}
+}
+
+var (
+	dataScopesRE = regexp.MustCompile(`<body [^>]*data-scopes="([^"]*)"`)
+	dataRoleRE   = regexp.MustCompile(`<body [^>]*data-role="([^"]*)"`)
+	memberRE     = regexp.MustCompile(`<span class="member"[^>]*>(.*?)</span></span>`)
+	tagRE        = regexp.MustCompile(`<[^>]+>`)
+)
+
+// TestDashboardRole checks that every page says who is signed in and
+// lists the session's effective scopes on <body>, which app.css uses to
+// hide the controls the role may not use; and that a write the page hid
+// is still refused by the API with the reason the page turns into a toast.
+func TestDashboardRole(t *testing.T) {
+	e := newEnv(t)
+	owner := e.workspace("acme")
+	for _, tt := range []struct {
+		name       string
+		key        geopulse.APIKey // zero: the workspace's unnamed owner key
+		wantScopes string
+		wantMember string // the header's text, tags stripped, entities as served
+		writes     bool   // may create a place
+	}{
+		{"owner", geopulse.APIKey{}, "read posts:write places:write audiences:write admin", "unnamed key · owner", true},
+		{"analyst", geopulse.APIKey{Name: "ana", Role: geopulse.RoleAnalyst}, "read posts:write places:write audiences:write", "ana · analyst", true},
+		{"viewer", geopulse.APIKey{Name: "vic@acme.com", Role: geopulse.RoleViewer}, "read", "vic@acme.com · viewer", false},
+		{"narrowed analyst", geopulse.APIKey{Name: "ingest-bot", Role: geopulse.RoleAnalyst, Scopes: []geopulse.Scope{geopulse.ScopeRead, geopulse.ScopePosts}}, "read posts:write", "ingest-bot · analyst", false},
+		{"name is escaped", geopulse.APIKey{Name: `<b>eve</b>`, Role: geopulse.RoleViewer}, "read", "&lt;b&gt;eve&lt;/b&gt; · viewer", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			key := owner
+			if tt.key.Role != "" {
+				key = e.addKey(owner, tt.key).Secret
+			}
+			b := newBrowser(t, e)
+			b.login(key)
+			for _, path := range []string{"/app/places", "/app/feed", "/app/analytics", "/app/audiences"} {
+				res := b.do(http.MethodGet, path, "", nil)
+				if res.status != http.StatusOK {
+					t.Fatalf("%s: status %d", path, res.status)
+				}
+				page := string(res.body)
+				if got := submatch(dataScopesRE, page); got != tt.wantScopes {
+					t.Errorf("%s: data-scopes = %q, want %q", path, got, tt.wantScopes)
+				}
+				wantRole := "owner"
+				if tt.key.Role != "" {
+					wantRole = string(tt.key.Role)
+				}
+				if got := submatch(dataRoleRE, page); got != wantRole {
+					t.Errorf("%s: data-role = %q, want %q", path, got, wantRole)
+				}
+				if got := strings.TrimSpace(tagRE.ReplaceAllString(submatch(memberRE, page), "")); got != tt.wantMember {
+					t.Errorf("%s: header says %q, want %q", path, got, tt.wantMember)
+				}
+			}
+			res := b.do(http.MethodPost, "/v1/places", `{"name":"x","center":{"lat":48.86,"lon":2.34},"radius_m":50}`,
+				map[string]string{"Content-Type": "application/json", "X-CSRF-Token": b.csrf})
+			if tt.writes {
+				res.decode(t, http.StatusCreated, nil)
+			} else {
+				res.wantError(t, http.StatusForbidden, geopulse.EFORBIDDEN, "scope")
+			}
+		})
+	}
+}
+
+// submatch returns re's first group in s, or "" if re does not match.
+func submatch(re *regexp.Regexp, s string) string {
+	if m := re.FindStringSubmatch(s); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 func TestDashboardStatic(t *testing.T) {

@@ -8,7 +8,7 @@
 // audience: rows of fewer than k authors are absent, counts carry noise and
 // are rounded. The page says so wherever something is missing, and never
 // tries to recompute what the floor took out.
-import { api, h, clear, num, compact, iso, toast, meta, chunks } from './lib.js';
+import { api, h, clear, num, compact, iso, toast, meta, chunks, can, denied } from './lib.js';
 import { heatmap, bars, stackedBars } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
@@ -263,9 +263,10 @@ function renderSaved() {
         h('span', { class: 'saved-name', text: a.name }),
         h('span', { class: 'muted small', text: `saved ${new Date(a.created_at).toLocaleDateString('en', { month: 'short', day: 'numeric', year: 'numeric' })}${a.created_by ? ` by ${a.created_by}` : ''}` })),
       h('span', { class: 'tag', text: `v${a.version}` }),
-      h('button', { type: 'button', class: 'btn btn-ghost btn-sm btn-danger', 'aria-label': `Delete ${a.name}`, on: { click: () => remove(a) } }, 'Delete')));
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm btn-danger', 'aria-label': `Delete ${a.name}`, dataset: { needs: 'audiences:write' }, on: { click: () => remove(a) } }, 'Delete')));
   }
   $('saved-empty').hidden = state.audiences.length > 0;
+  if (!can('audiences:write')) $('saved-empty').textContent = 'None yet.';
 }
 
 function renderEditing() {
@@ -319,8 +320,8 @@ async function save(asNew) {
     const e = state.editing;
     busy($('save'), true);
     const a = e && !asNew
-      ? await api(`/v1/audiences/${e.id}`, { method: 'PUT', body })
-      : await api('/v1/audiences', { method: 'POST', body });
+      ? await api(`/v1/audiences/${e.id}`, { method: 'PUT', body, action: 'save audiences' })
+      : await api('/v1/audiences', { method: 'POST', body, action: 'save audiences' });
     state.editing = { id: a.id, version: a.version, latest: a.version, name: a.name };
     history.replaceState(null, '', `?audience=${a.id}`);
     await loadAudiences();
@@ -337,7 +338,7 @@ async function save(asNew) {
 async function remove(a) {
   if (!confirm(`Delete the audience “${a.name}” and all its versions? Audiences that exclude it stop doing so.`)) return;
   try {
-    await api(`/v1/audiences/${a.id}`, { method: 'DELETE' });
+    await api(`/v1/audiences/${a.id}`, { method: 'DELETE', action: 'delete audiences' });
     if (state.editing?.id === a.id) {
       state.editing = null;
       renderEditing();
@@ -593,6 +594,11 @@ async function download(btn) {
     }
     if (!res.ok) {
       const err = (await res.json().catch(() => null))?.error;
+      if (res.status === 403 && err?.reason === 'scope') {
+        status.hidden = true;
+        toast(denied('export audiences'), 'error');
+        return;
+      }
       if (err?.reason === 'below_floor') {
         const floor = state.privacy?.segment_floor;
         status.className = 'export-status small floor-message';

@@ -17,13 +17,36 @@ export class ApiError extends Error {
     this.status = status;
     this.body = body;
   }
+
+  /** denied: the session's role lacks the scope the call needs. */
+  get lacksScope() {
+    return this.status === 403 && this.body?.reason === 'scope';
+  }
+}
+
+/**
+ * can reports whether the signed-in role may use scope ("places:write"):
+ * the page lists the session's scopes on <body data-scopes>. Controls that
+ * need a scope are hidden by app.css; this is for what scripts build.
+ */
+export function can(scope) {
+  return (document.body.dataset.scopes || '').split(/\s+/).includes(scope);
+}
+
+/** denied says that the role cannot do action ("delete places"). */
+export function denied(action = 'do this') {
+  const role = document.body.dataset.role || 'current';
+  return `Your role (${role}) cannot ${action}; ask a workspace owner.`;
 }
 
 /**
  * api calls the geopulse API with the session cookie. Writes carry the
  * page's CSRF token; a 401 means the session ended, so it goes to sign-in.
+ * action names what the call does ("save places"), for the message when
+ * the role may not: the server's names the scope, which people do not
+ * know by name.
  */
-export async function api(path, { method = 'GET', body, contentType = 'application/json', signal } = {}) {
+export async function api(path, { method = 'GET', body, contentType = 'application/json', signal, action } = {}) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = meta('csrf-token');
   let payload;
@@ -40,7 +63,9 @@ export async function api(path, { method = 'GET', body, contentType = 'applicati
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const err = data && data.error;
-    throw new ApiError(res.status, (err && err.message) || `Request failed (${res.status}).`, err);
+    const e = new ApiError(res.status, (err && err.message) || `Request failed (${res.status}).`, err);
+    if (e.lacksScope) e.message = denied(action);
+    throw e;
   }
   return data;
 }

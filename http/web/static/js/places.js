@@ -1,7 +1,7 @@
 // Places page: the workspace's places on a map and in a list with their
 // post counts; draw a venue (centre + radius) or a geofence (polygon),
 // edit, group, delete, import GeoJSON.
-import { api, h, clear, num, toast, placeCounts, ApiError } from './lib.js';
+import { api, h, clear, num, toast, placeCounts, ApiError, can } from './lib.js';
 import { createMap, shape, bounds, center, tip } from './map.js';
 
 const L = window.L;
@@ -163,7 +163,8 @@ function renderList() {
   }
   if (items.length === 0) {
     list.append(h('li', { class: 'list-more muted' },
-      state.places.length ? 'No place matches.' : 'No places yet: draw a venue or a geofence on the map, or import GeoJSON.'));
+      state.places.length ? 'No place matches.'
+        : can('places:write') ? 'No places yet: draw a venue or a geofence on the map, or import GeoJSON.' : 'No places yet.'));
   }
 }
 
@@ -228,7 +229,11 @@ const form = $('editor');
 function openEditor(p) {
   form.hidden = false;
   const isNew = !p.id;
-  $('editor-title').textContent = isNew ? 'New place' : 'Edit place';
+  // A role that may not change places sees them, read-only.
+  const editable = can('places:write');
+  for (const name of ['name', 'category', 'brand', 'groups']) form.elements[name].readOnly = !editable;
+  $('editor-cancel').textContent = editable ? 'Cancel' : 'Close';
+  $('editor-title').textContent = isNew ? 'New place' : editable ? 'Edit place' : 'Place';
   $('editor-shape').textContent = describeShape(p);
   form.elements.name.value = p.name || '';
   form.elements.category.value = p.category || '';
@@ -238,7 +243,7 @@ function openEditor(p) {
   $('editor-live').hidden = isNew;
   if (!isNew) $('editor-live').href = `/app/feed?place=${p.id}`;
   $('editor-save').textContent = isNew ? 'Save place' : 'Save changes';
-  if (isNew) form.elements.name.focus();
+  if (isNew && editable) form.elements.name.focus();
 }
 
 function describeShape(p) {
@@ -271,7 +276,7 @@ form.addEventListener('submit', async (e) => {
   save.disabled = true;
   try {
     if (state.draft) {
-      const p = await api('/v1/places', { method: 'POST', body: { ...body, ...state.draft.body } });
+      const p = await api('/v1/places', { method: 'POST', body: { ...body, ...state.draft.body }, action: 'add places' });
       map.removeLayer(state.draft.layer);
       state.draft = null;
       state.places.push(p);
@@ -281,7 +286,7 @@ form.addEventListener('submit', async (e) => {
       select(p.id, false);
       refreshCounts([p.id]);
     } else if (state.selected) {
-      const p = await api(`/v1/places/${state.selected}`, { method: 'PATCH', body });
+      const p = await api(`/v1/places/${state.selected}`, { method: 'PATCH', body, action: 'change places' });
       const i = state.places.findIndex((x) => x.id === p.id);
       state.places[i] = p;
       removeLayer(p.id);
@@ -303,7 +308,7 @@ $('editor-delete').addEventListener('click', async () => {
   const p = state.places.find((x) => x.id === state.selected);
   if (!p || !window.confirm(`Delete “${p.name}”? Its post matches go too.`)) return;
   try {
-    await api(`/v1/places/${p.id}`, { method: 'DELETE' });
+    await api(`/v1/places/${p.id}`, { method: 'DELETE', action: 'delete places' });
     removeLayer(p.id);
     state.places = state.places.filter((x) => x.id !== p.id);
     state.counts.delete(p.id);
@@ -445,7 +450,7 @@ $('import-file').addEventListener('change', async (e) => {
   const box = $('import-result');
   try {
     const text = await file.text();
-    const res = await api('/v1/places/import', { method: 'POST', body: text, contentType: 'application/geo+json' });
+    const res = await api('/v1/places/import', { method: 'POST', body: text, contentType: 'application/geo+json', action: 'import places' });
     clear(box).hidden = false;
     box.append(closeButton(box), h('strong', { text: `Imported ${num(res.created)} place${res.created === 1 ? '' : 's'} from ${file.name}` }),
       res.rejected ? h('span', { class: 'muted', text: ` · ${num(res.rejected)} rejected` }) : null);
@@ -464,6 +469,7 @@ $('import-file').addEventListener('change', async (e) => {
       refreshCounts(added.map((p) => p.id));
     }
   } catch (err) {
+    if (err instanceof ApiError && err.lacksScope) { toast(err.message, 'error'); return; }
     clear(box).hidden = false;
     box.append(closeButton(box), h('strong', { text: 'Import failed: ' }), err instanceof ApiError ? err.message : 'the file could not be read.');
   }

@@ -4,7 +4,7 @@ BIN     := bin/geopulse
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 PKGS    := ./...
 
-.PHONY: all build ml-assets demo test vet fuzz bench bench-vision bench-import bench-10m e2e vendor-web clean
+.PHONY: all build ml-assets demo test vet fuzz bench bench-audiences bench-vision bench-import bench-10m e2e vendor-web clean
 
 all: build
 
@@ -49,7 +49,18 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./geo ./simulate ./text \
 		./source/canonical ./source/instagram ./source/instaloader ./source/x ./source/flickr ./source/mastodon ./source/csvfile
 	./$(BIN) bench -sizes 1000000 $(if $(GEOPULSE_BENCH_POSTGRES),-postgres '$(GEOPULSE_BENCH_POSTGRES)')
+	$(MAKE) bench-audiences
 	$(MAKE) bench-vision
+
+# Audiences on the embedded store (docs/AUDIENCES.md): size, composition
+# and a 20×20 cross-visitation matrix, and a profiler round, at
+# BENCH_POSTS posts and a tenth as many authors. The 10M targets:
+# make bench-audiences BENCH_POSTS=10000000 (about 10 minutes; set
+# GEOPULSE_BENCH_DIR to keep the loaded file between runs).
+BENCH_POSTS ?= 1000000
+bench-audiences:
+	GEOPULSE_BENCH_POSTS=$(BENCH_POSTS) $(GO) test -run '^$$' -bench 'Audience|ProfileRefresh' -benchtime 20x -timeout 60m -v ./duckdb \
+		| grep -E 'rebuilt|^Benchmark.*ns/op'
 
 # Vision on real photos (needs `make ml-assets` and Debian's darknet and
 # python3-skimage photos): images/s of the whole labeller on both cores, the

@@ -259,6 +259,10 @@ func TestExports(t *testing.T) {
 			}
 		}
 	}
+	_, err := w.svc.Export(ctx, w.ws, geopulse.AudienceCriteria{Places: []int64{w.bar.ID}}, audience.ExportGeo, audience.FormatMeta)
+	if geopulse.ErrorReason(err) != audience.ReasonBelowFloor {
+		t.Errorf("geo/meta below the floor: %v", err)
+	}
 	x, err := w.svc.Export(ctx, w.ws, geopulse.AudienceCriteria{}, audience.ExportGeo, audience.FormatMeta)
 	if err != nil {
 		t.Fatal(err)

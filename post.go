@@ -190,8 +190,10 @@ type PostFilter struct {
 type PostService interface {
 	// UpsertPosts stores posts and their authors and place matches. A post
 	// seen before keeps its identity and gets its mutable fields (caption,
-	// engagement counts, author card) updated. The returned slice has one
-	// entry per post (nil: stored); a non-nil error means none was stored.
+	// engagement counts, author card) updated. The stored posts' authors
+	// are queued for a profile refresh in the same transaction
+	// (AudienceStore.RefreshProfiles). The returned slice has one entry
+	// per post (nil: stored); a non-nil error means none was stored.
 	UpsertPosts(ctx context.Context, posts []*Post) ([]error, error)
 
 	// FindPosts returns a page of posts, newest first, and the cursor of the

@@ -279,6 +279,16 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 	if err := appendTextLabels(c, staged, expired, now); err != nil {
 		return 0, nil, err
 	}
+	// The authors' profiles are recomputed by the profiler, queued in the
+	// same transaction as the posts: a commit never leaves them stale.
+	queued := make([]int64, len(staged))
+	for i, s := range staged {
+		queued[i] = s.p.Author.ID
+	}
+	slices.Sort(queued)
+	if err := queueProfiles(ctx, c, slices.Compact(queued)); err != nil {
+		return 0, nil, err
+	}
 	return appended, aw, nil
 }
 

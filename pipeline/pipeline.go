@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,21 +194,11 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 			p.metrics.storeErrors.Inc()
 			return nil, fmt.Errorf("store posts: %w", err)
 		}
-		stale := make([]int64, 0, len(keep))
 		for j, err := range serrs {
 			if err != nil {
 				errs[at[j]] = err
 				p.metrics.rejected.WithLabelValues(geopulse.ErrorReason(err)).Inc()
-				continue
 			}
-			stale = append(stale, keep[j].Author.ID)
-		}
-		// The authors' profiles are recomputed by the Profiler; queueing
-		// after the commit means a crash in between leaves a profile
-		// stale until the author's next post or `geopulse profiles
-		// rebuild`, never wrong.
-		if err := p.store.MarkProfilesStale(ctx, compactIDs(stale)); err != nil {
-			return nil, fmt.Errorf("queue profiles: %w", err)
 		}
 	}
 	var accepted int
@@ -297,10 +286,4 @@ func StripContent(post *geopulse.Post) {
 	post.Mentions = nil
 	post.MediaURLs = nil
 	post.Expired = true
-}
-
-// compactIDs sorts and deduplicates ids in place.
-func compactIDs(ids []int64) []int64 {
-	slices.Sort(ids)
-	return slices.Compact(ids)
 }

@@ -383,6 +383,13 @@ func TestProfileQueue(t *testing.T) {
 			queued := func() int {
 				return f.count(t, `SELECT count(*) FROM profile_queue WHERE author_id = $1`, geopulse.AuthorID("insta", "ann"))
 			}
+			// Storing the post queued its author; a refresh empties the queue.
+			if n := queued(); n != 1 {
+				t.Fatalf("storing the post queued its author %d times, want 1", n)
+			}
+			if _, err := f.db.RefreshProfiles(f.ctx, t0, 0, false); err != nil {
+				t.Fatal(err)
+			}
 			if n := queued(); n != 0 {
 				t.Fatalf("queued %d times before the change", n)
 			}
@@ -403,6 +410,9 @@ func TestSetSensitiveCategories(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, newTestDatabase(t))
 	f.upsert(t, f.db, post("p", t0, f.place.ID)) // at a "cafe"
+	if _, err := f.db.RefreshProfiles(f.ctx, t0, 0, false); err != nil { // empties the queue
+		t.Fatal(err)
+	}
 	list, err := f.db.SensitiveCategories(f.ctx)
 	if err != nil || len(list) != 25 || !slices.IsSorted(list) || !slices.Contains(list, "healthcare") {
 		t.Fatalf("default list = %v, %v", list, err)

@@ -215,6 +215,16 @@ func (db *DB) writeBatch(ctx context.Context, tx pgx.Tx, staged []stagedPost, au
 	if err := copyLabels(ctx, tx, labels, now); err != nil {
 		return err
 	}
+	// The authors' profiles are recomputed by the profiler, queued in the
+	// same transaction as the posts: a commit never leaves them stale.
+	queued := make([]int64, len(write))
+	for i, s := range write {
+		queued[i] = s.p.Author.ID
+	}
+	slices.Sort(queued)
+	if _, err := tx.Exec(ctx, `INSERT INTO profile_queue SELECT unnest($1::bigint[])`, slices.Compact(queued)); err != nil {
+		return fmt.Errorf("queue profiles: %w", err)
+	}
 	return writeAuthors(ctx, tx, authors)
 }
 

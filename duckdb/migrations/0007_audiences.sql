@@ -38,6 +38,8 @@ CREATE TABLE profile_queue (
 	author_id BIGINT NOT NULL,
 	seq       BIGINT NOT NULL
 );
+-- Authors stored before profiles existed: the profiler builds theirs.
+INSERT INTO profile_queue SELECT id, nextval('profile_queue_seq') FROM authors;
 
 -- A refresh computes the new rows of author_terms here, on a connection of
 -- its own and outside the writer's lock (the reading is what costs), then

@@ -47,6 +47,8 @@ CREATE TABLE profile_queue (
 	author_id bigint NOT NULL
 );
 CREATE INDEX profile_queue_author_id ON profile_queue (author_id);
+-- Authors stored before profiles existed: the profiler builds theirs.
+INSERT INTO profile_queue SELECT id FROM authors;
 
 -- Sensitive places: a place is sensitive when it is marked so (an
 -- explicit area) or its category is on the deny list below. Posts at a

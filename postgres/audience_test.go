@@ -409,7 +409,7 @@ func TestProfileQueue(t *testing.T) {
 func TestSetSensitiveCategories(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, newTestDatabase(t))
-	f.upsert(t, f.db, post("p", t0, f.place.ID)) // at a "cafe"
+	f.upsert(t, f.db, post("p", t0, f.place.ID))                         // at a "cafe"
 	if _, err := f.db.RefreshProfiles(f.ctx, t0, 0, false); err != nil { // empties the queue
 		t.Fatal(err)
 	}

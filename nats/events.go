@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	natsgo "github.com/nats-io/nats.go"
 )
@@ -45,6 +46,14 @@ func (s *Stream) OnPlacesChanged(f func(PlaceChange)) (stop func(), err error) {
 		f(c)
 	})
 	if err != nil {
+		return nil, fmt.Errorf("subscribe to place changes: %w", err)
+	}
+	// Subscribe only sends the interest; without the round trip, a change
+	// published by another process right after this returns could reach
+	// the server first and be missed (seen under load: a worker kept
+	// matching posts against the places it had before).
+	if err := s.nc.FlushTimeout(10 * time.Second); err != nil {
+		sub.Unsubscribe()
 		return nil, fmt.Errorf("subscribe to place changes: %w", err)
 	}
 	return func() { sub.Unsubscribe() }, nil

@@ -107,6 +107,21 @@ func (s *Server) handleAnalytics(w http.ResponseWriter, r *http.Request) {
 	for i, t := range a.InterestsByHour {
 		res.InterestsByHour[i] = hourTermCountJSON{Hour: t.Hour, Term: t.Term, Posts: t.Posts}
 	}
+	// Individuals are named only above the workspace's influencer
+	// threshold (docs/AUDIENCES.md); the list is by followers, so that
+	// is a cut.
+	if s.Audiences != nil {
+		set, err := s.Audiences.Store.PrivacySettings(r.Context(), filter.WorkspaceID)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		n := 0
+		for n < len(a.TopAuthors) && a.TopAuthors[n].Author.Followers >= set.InfluencerFollowers {
+			n++
+		}
+		a.TopAuthors, res.TopAuthors = a.TopAuthors[:n], res.TopAuthors[:n]
+	}
 	for i, ac := range a.TopAuthors {
 		res.TopAuthors[i] = authorCountJSON{Author: newAuthorJSON(&ac.Author), Posts: ac.Posts}
 	}

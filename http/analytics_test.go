@@ -25,8 +25,9 @@ func TestAnalytics(t *testing.T) {
 		} `json:"top_hashtags"`
 		TopAuthors []struct {
 			Author struct {
-				ID     string `json:"id"`
-				Handle string `json:"handle"`
+				ID        string `json:"id"`
+				Handle    string `json:"handle"`
+				Followers int64  `json:"followers"`
 			} `json:"author"`
 			Posts int64 `json:"posts"`
 		} `json:"top_authors"`
@@ -45,11 +46,14 @@ func TestAnalytics(t *testing.T) {
 		posts      int64
 		places     map[int64]int64 // place id → posts
 		topHashtag string
+		// influencers: whether any author is named; only those with
+		// 10,000 followers or more (the default threshold) are.
+		influencers bool
 	}{
-		{"all", "", 15, map[int64]int64{lID: 10, eID: 5}, ""},
-		{"one place", fmt.Sprintf("?place=%d", lID), 10, map[int64]int64{lID: 10}, "art"},
-		{"kind", "?kind=video&interval=hour&limit=3", 5, map[int64]int64{eID: 5}, "tower"},
-		{"range", "?from=" + now.Add(-30*time.Hour).Format(time.RFC3339) + "&to=" + now.Format(time.RFC3339), 6, map[int64]int64{lID: 3, eID: 3}, ""},
+		{"all", "", 15, map[int64]int64{lID: 10, eID: 5}, "", true},
+		{"one place", fmt.Sprintf("?place=%d", lID), 10, map[int64]int64{lID: 10}, "art", true},
+		{"kind", "?kind=video&interval=hour&limit=3", 5, map[int64]int64{eID: 5}, "tower", false},
+		{"range", "?from=" + now.Add(-30*time.Hour).Format(time.RFC3339) + "&to=" + now.Format(time.RFC3339), 6, map[int64]int64{lID: 3, eID: 3}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,8 +96,13 @@ func TestAnalytics(t *testing.T) {
 			if tt.topHashtag != "" && (len(a.TopHashtags) == 0 || a.TopHashtags[0].Term != tt.topHashtag) {
 				t.Errorf("top hashtags = %+v, want %q first", a.TopHashtags, tt.topHashtag)
 			}
-			if len(a.TopAuthors) == 0 || a.TopAuthors[0].Author.ID == "" || a.TopAuthors[0].Posts == 0 {
-				t.Errorf("top authors = %+v", a.TopAuthors)
+			if (len(a.TopAuthors) > 0) != tt.influencers || (tt.influencers && (a.TopAuthors[0].Author.ID == "" || a.TopAuthors[0].Posts == 0)) {
+				t.Errorf("top authors = %+v, want some: %v", a.TopAuthors, tt.influencers)
+			}
+			for _, au := range a.TopAuthors {
+				if au.Author.Followers < 10_000 {
+					t.Errorf("author %s with %d followers named", au.Author.Handle, au.Author.Followers)
+				}
 			}
 		})
 	}

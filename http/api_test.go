@@ -57,7 +57,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 	e := newEnv(t)
 	keyA, keyB := e.workspace("a"), e.workspace("b")
 	pa := e.createVenue(keyA, "A's Louvre", louvre)
-	e.ingest(keyA, newPost("p1", louvre, 1), newPost("p2", louvre, 2))
+	e.ingest(keyA, influencer(newPost("p1", louvre, 1)), influencer(newPost("p2", louvre, 2)))
 
 	var fa feed
 	e.get(keyA, "/v1/posts").decode(t, http.StatusOK, &fa)

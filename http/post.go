@@ -446,6 +446,19 @@ func (s *Server) handleAuthorStats(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, geopulse.Errorf(geopulse.ENOTFOUND, "Author not found."))
 		return
 	}
+	// A person's history is shown only for influencers (docs/AUDIENCES.md).
+	if s.Audiences != nil {
+		set, err := s.Audiences.Store.PrivacySettings(r.Context(), workspace(r).ID)
+		if err != nil {
+			s.Error(w, r, err)
+			return
+		}
+		if last := stats[len(stats)-1]; last.Followers < set.InfluencerFollowers {
+			s.Error(w, r, &geopulse.Error{Code: geopulse.EFORBIDDEN, Reason: "below_influencer_threshold",
+				Message: fmt.Sprintf("Follower history is shown only for accounts with at least %d followers.", set.InfluencerFollowers)})
+			return
+		}
+	}
 	res := authorStatsResponse{AuthorID: formatID(id), Stats: make([]authorStatJSON, len(stats))}
 	for i, st := range stats {
 		res.Stats[i] = authorStatJSON{ObservedAt: st.ObservedAt.UTC(), Followers: st.Followers, Following: st.Following, PostsCount: st.PostsCount}

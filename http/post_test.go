@@ -389,12 +389,16 @@ func TestAuthorStats(t *testing.T) {
 	e := newEnv(t)
 	key := e.workspace("acme")
 	e.createVenue(key, "Louvre", louvre)
-	p := newPost("s1", louvre, 2)
+	p := influencer(newPost("s1", louvre, 2))
 	e.ingest(key, p)
 	p2 := newPost("s2", louvre, 1)
 	p2.Author = p.Author
-	p2.Author.Followers = 150
+	p2.Author.Followers = 25_150
 	e.ingest(key, p2)
+	small := newPost("s3", louvre, 3) // 100 followers: no history shown
+	e.ingest(key, small)
+	e.get(key, fmt.Sprintf("/v1/authors/%d/stats", geopulse.AuthorID("test", small.Author.SourceID))).
+		wantError(t, http.StatusForbidden, geopulse.EFORBIDDEN, "below_influencer_threshold")
 
 	var f feed
 	e.get(key, "/v1/posts").decode(t, http.StatusOK, &f)
@@ -409,7 +413,7 @@ func TestAuthorStats(t *testing.T) {
 		} `json:"stats"`
 	}
 	e.get(key, "/v1/authors/"+authorID+"/stats").decode(t, http.StatusOK, &st)
-	if st.AuthorID != authorID || len(st.Stats) == 0 || st.Stats[len(st.Stats)-1].Followers != 150 {
+	if st.AuthorID != authorID || len(st.Stats) == 0 || st.Stats[len(st.Stats)-1].Followers != 25_150 {
 		t.Errorf("stats = %+v", st)
 	}
 	e.get(key, "/v1/authors/12345/stats").wantError(t, http.StatusNotFound, geopulse.ENOTFOUND, "")

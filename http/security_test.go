@@ -357,7 +357,7 @@ func TestEveryEndpointNeedsCredentials(t *testing.T) {
 
 	owner, other := e.workspace("owner"), e.workspace("other")
 	venue := e.createVenue(owner, "owner's venue", louvre)
-	e.ingest(owner, newPost("owned", louvre, 1))
+	e.ingest(owner, influencer(newPost("owned", louvre, 1)))
 	var f feed
 	e.get(owner, "/v1/posts").decode(t, http.StatusOK, &f)
 	if len(f.Posts) != 1 {

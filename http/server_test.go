@@ -291,6 +291,13 @@ func (e *env) createVenue(key, name string, c geopulse.LatLon, groups ...string)
 	return p
 }
 
+// influencer returns p with its author above the default influencer
+// threshold: only such authors' follower history is shown.
+func influencer(p *geopulse.Post) *geopulse.Post {
+	p.Author.Followers = 25_000
+	return p
+}
+
 // newPost returns a valid post at c, taken hoursAgo hours before now.
 func newPost(id string, c geopulse.LatLon, hoursAgo int) *geopulse.Post {
 	return &geopulse.Post{

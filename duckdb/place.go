@@ -99,11 +99,16 @@ func (db *DB) CreatePlace(ctx context.Context, p *geopulse.Place) error {
 		if len(p.Geometry) > 0 {
 			geometry = string(p.Geometry)
 		}
-		return c.QueryRowContext(ctx, `INSERT INTO places (workspace_id, name, category, brand, groups,
+		err := c.QueryRowContext(ctx, `INSERT INTO places (workspace_id, name, category, brand, groups,
 			center_lat, center_lon, radius_m, geometry, min_lat, min_lon, max_lat, max_lon, created_at, updated_at, sensitive)
 			VALUES (?, ?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			p.WorkspaceID, p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry,
 			p.BBox.MinLat, p.BBox.MinLon, p.BBox.MaxLat, p.BBox.MaxLon, now, now, p.Sensitive).Scan(&id)
+		if err != nil {
+			return err
+		}
+		p.SensitiveCategory, err = sensitiveByCategory(ctx, c, id)
+		return err
 	})
 	if geopulse.ErrorCode(err) == geopulse.ENOTFOUND {
 		return err
@@ -247,6 +252,9 @@ func (db *DB) UpdatePlace(ctx context.Context, workspaceID, id int64, upd geopul
 			center_lat = ?, center_lon = ?, radius_m = ?, geometry = ?, updated_at = ?, sensitive = ? WHERE id = ?`,
 			p.Name, p.Category, p.Brand, emptyIfNil(p.Groups), clat, clon, p.RadiusM, geometry, p.UpdatedAt, p.Sensitive, p.ID)
 		if err != nil {
+			return err
+		}
+		if p.SensitiveCategory, err = sensitiveByCategory(ctx, c, p.ID); err != nil {
 			return err
 		}
 		if len(p.Groups) == 0 {
@@ -528,4 +536,12 @@ func queuePlaceAuthors(ctx context.Context, c *sql.Conn, pid string) error {
 	_, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
 		FROM (SELECT DISTINCT author_id FROM post_places WHERE place_id = `+pid+`)`)
 	return err
+}
+
+// sensitiveByCategory reads whether a place's category is on the deny
+// list, as it is now (within the caller's transaction).
+func sensitiveByCategory(ctx context.Context, c *sql.Conn, id int64) (bool, error) {
+	var yes bool
+	err := c.QueryRowContext(ctx, `SELECT `+sensitiveCategory+` FROM places p WHERE p.id = ?`, id).Scan(&yes)
+	return yes, err
 }

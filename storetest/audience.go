@@ -688,6 +688,17 @@ func testAudiences(t *testing.T, open opener) {
 		if err != nil || c.Sensitive || !c.SensitiveCategory {
 			t.Fatalf("clinic read back: %+v, %v", c, err)
 		}
+		// What create and update answer says it too.
+		hc := &geopulse.Place{WorkspaceID: w.ws, Name: "Health", Category: "healthcare=clinic",
+			Center: &geopulse.LatLon{Lat: 10, Lon: 10}, RadiusM: 50, BBox: geopulse.BBox{MinLat: 9.99, MinLon: 9.99, MaxLat: 10.01, MaxLon: 10.01}}
+		if err := e.s.CreatePlace(e.ctx, hc); err != nil || !hc.SensitiveCategory {
+			t.Fatalf("created %+v, %v: want sensitive by category", hc, err)
+		}
+		cafe := "amenity=cafe"
+		up, err := e.s.UpdatePlace(e.ctx, w.ws, hc.ID, geopulse.PlaceUpdate{Category: &cafe})
+		if err != nil || up.SensitiveCategory {
+			t.Fatalf("updated %+v, %v: want no longer sensitive", up, err)
+		}
 	})
 
 	t.Run("The deny list is editable", func(t *testing.T) {

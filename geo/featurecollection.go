@@ -26,7 +26,8 @@ type rawFeature struct {
 // Polygon/MultiPolygon features become geofences (Geometry set to the
 // feature's geometry JSON, compacted); Point features become venues with
 // properties.radius_m (default 100). Properties: name (required), category,
-// brand, groups (array of strings).
+// brand, groups (array of strings), sensitive (boolean: a sensitive area,
+// never in audiences or targeting).
 //
 // It returns one place per feature and errs with one entry per feature (nil
 // when that feature is fine; a bad feature's place is nil). A document that
@@ -100,11 +101,12 @@ func parseFeature(raw json.RawMessage) (*geopulse.Place, error) {
 // rawProperties holds the members a place is built from; pointers and raw
 // values tell "absent" from "wrong type" so each gets its own message.
 type rawProperties struct {
-	Name     json.RawMessage `json:"name"`
-	Category json.RawMessage `json:"category"`
-	Brand    json.RawMessage `json:"brand"`
-	Groups   json.RawMessage `json:"groups"`
-	RadiusM  json.RawMessage `json:"radius_m"`
+	Name      json.RawMessage `json:"name"`
+	Category  json.RawMessage `json:"category"`
+	Brand     json.RawMessage `json:"brand"`
+	Groups    json.RawMessage `json:"groups"`
+	Sensitive json.RawMessage `json:"sensitive"`
+	RadiusM   json.RawMessage `json:"radius_m"`
 }
 
 func parseProperties(raw json.RawMessage, p *geopulse.Place) error {
@@ -147,6 +149,13 @@ func parseProperties(raw json.RawMessage, p *geopulse.Place) error {
 			if s := strings.TrimSpace(*g); s != "" {
 				p.Groups = append(p.Groups, s)
 			}
+		}
+	}
+	// Only a JSON boolean: guessing what "no" or 0 means could leave a
+	// clinic targetable, so anything else rejects the feature.
+	if !isAbsent(props.Sensitive) {
+		if err := json.Unmarshal(props.Sensitive, &p.Sensitive); err != nil {
+			return geopulse.Reject(geopulse.ReasonInvalidField, "properties.sensitive must be true or false")
 		}
 	}
 	p.RadiusM = DefaultRadiusM

@@ -38,6 +38,24 @@ func TestParseFeatureCollection(t *testing.T) {
 					t.Fatalf("place = %+v", p)
 				}
 			}},
+		{name: "sensitive", feature: feature(polyGeom, `{"name":"clinic grounds","sensitive":true}`),
+			check: func(t *testing.T, p *geopulse.Place) {
+				if !p.Sensitive {
+					t.Fatalf("place = %+v, want sensitive", p)
+				}
+			}},
+		{name: "sensitive false", feature: feature(point, `{"name":"bar","sensitive":false}`),
+			check: func(t *testing.T, p *geopulse.Place) {
+				if p.Sensitive {
+					t.Fatalf("place = %+v, want not sensitive", p)
+				}
+			}},
+		{name: "sensitive null", feature: feature(point, `{"name":"bar","sensitive":null}`),
+			check: func(t *testing.T, p *geopulse.Place) {
+				if p.Sensitive {
+					t.Fatalf("place = %+v, want not sensitive", p)
+				}
+			}},
 		{name: "point with altitude", feature: feature(`{"type":"Point","coordinates":[2.35,48.85,35]}`, `{"name":"x"}`)},
 		{name: "polygon", feature: feature(polyGeom, `{"name":"park","radius_m":null}`),
 			check: func(t *testing.T, p *geopulse.Place) {
@@ -62,6 +80,8 @@ func TestParseFeatureCollection(t *testing.T) {
 		{name: "groups not an array", feature: feature(point, `{"name":"a","groups":"vip"}`), reason: geopulse.ReasonInvalidField, msg: "properties.groups"},
 		{name: "groups with a number", feature: feature(point, `{"name":"a","groups":["vip",3]}`), reason: geopulse.ReasonInvalidField, msg: "properties.groups"},
 		{name: "groups with null", feature: feature(point, `{"name":"a","groups":[null]}`), reason: geopulse.ReasonInvalidField, msg: "properties.groups"},
+		{name: "sensitive a string", feature: feature(point, `{"name":"a","sensitive":"true"}`), reason: geopulse.ReasonInvalidField, msg: "properties.sensitive must be true or false"},
+		{name: "sensitive a number", feature: feature(point, `{"name":"a","sensitive":1}`), reason: geopulse.ReasonInvalidField, msg: "properties.sensitive"},
 		{name: "radius a string", feature: feature(point, `{"name":"a","radius_m":"100"}`), reason: geopulse.ReasonInvalidField, msg: "properties.radius_m"},
 		{name: "radius too large", feature: feature(point, `{"name":"a","radius_m":60000}`), reason: geopulse.ReasonInvalidGeometry, msg: "radius_m must be between"},
 		{name: "radius zero", feature: feature(point, `{"name":"a","radius_m":0}`), reason: geopulse.ReasonInvalidGeometry, msg: "radius_m"},

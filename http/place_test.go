@@ -3,6 +3,7 @@ package http_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -221,5 +222,44 @@ func TestImportPlaces(t *testing.T) {
 			e.do(request{method: http.MethodPost, path: "/v1/places/import", key: key, body: []byte(tt.body),
 				header: map[string]string{"Content-Type": ct}}).wantError(t, http.StatusBadRequest, geopulse.EINVALID, tt.reason)
 		})
+	}
+}
+
+// TestImportPlacesSensitive: properties.sensitive marks an imported place as a
+// sensitive area, and a value that is not a boolean rejects only its feature.
+func TestImportPlacesSensitive(t *testing.T) {
+	e := newEnv(t)
+	key := e.workspace("acme")
+	fc := `{"type":"FeatureCollection","features":[
+		{"type":"Feature","properties":{"name":"Clinic grounds","sensitive":true},"geometry":` + string(squareJSON(louvre, 0.002)) + `},
+		{"type":"Feature","properties":{"name":"Cafe","sensitive":false},"geometry":{"type":"Point","coordinates":[2.29,48.85]}},
+		{"type":"Feature","properties":{"name":"Shelter","sensitive":"yes"},"geometry":{"type":"Point","coordinates":[2.30,48.86]}}
+	]}`
+	var res struct {
+		Created, Rejected int
+		Items             []batchItem
+	}
+	e.do(request{method: http.MethodPost, path: "/v1/places/import", key: key, body: []byte(fc),
+		header: map[string]string{"Content-Type": "application/geo+json"}}).decode(t, http.StatusOK, &res)
+	if res.Created != 2 || res.Rejected != 1 || len(res.Items) != 3 {
+		t.Fatalf("import = %+v", res)
+	}
+	if it := res.Items[2]; it.Status != "rejected" || it.Reason != geopulse.ReasonInvalidField || !strings.Contains(it.Message, "properties.sensitive") {
+		t.Errorf("item 2 = %+v, want rejected for properties.sensitive", it)
+	}
+
+	var pl struct {
+		Places []struct {
+			Name      string `json:"name"`
+			Sensitive bool   `json:"sensitive"`
+		}
+	}
+	e.get(key, "/v1/places").decode(t, http.StatusOK, &pl)
+	got := map[string]bool{}
+	for _, p := range pl.Places {
+		got[p.Name] = p.Sensitive
+	}
+	if want := map[string]bool{"Clinic grounds": true, "Cafe": false}; !maps.Equal(got, want) {
+		t.Errorf("places' sensitive = %v, want %v", got, want)
 	}
 }

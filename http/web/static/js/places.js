@@ -1,6 +1,8 @@
 // Places page: the workspace's places on a map and in a list with their
 // post counts; draw a venue (centre + radius) or a geofence (polygon),
-// edit, group, delete, import GeoJSON.
+// edit, group, delete, import GeoJSON. Sensitive places (marked, or by a
+// category on the operator's deny list) are never in audiences or targeting;
+// the list and the map mark them so nobody mistakes them for targetable.
 import { api, h, clear, num, toast, placeCounts, ApiError, can } from './lib.js';
 import { createMap, shape, bounds, center, tip } from './map.js';
 
@@ -15,7 +17,20 @@ const STYLE = {
   geofence: { color: '#7048e8', weight: 1.5, fillColor: '#7048e8', fillOpacity: 0.14 },
   selected: { color: '#141b2f', weight: 3, fillOpacity: 0.3 },
   draft: { color: '#f76707', weight: 2.5, dashArray: '6 5', fillColor: '#f76707', fillOpacity: 0.15 },
+  // A deny area: a red dotted outline over the kind's fill, unlike the
+  // draft's orange dashes.
+  sensitive: { color: '#c92a2a', dashArray: '2 5', lineCap: 'round' },
 };
+
+/** restricted: the place is sensitive, marked or by its category. */
+const restricted = (p) => Boolean(p.sensitive || p.sensitive_category);
+
+/** sensitiveWhy says why a place is sensitive, or '' when it is not. */
+function sensitiveWhy(p) {
+  if (p.sensitive_category) return 'Sensitive by its category (deny list)';
+  if (p.sensitive) return 'Sensitive area — never in audiences or targeting';
+  return '';
+}
 
 const state = {
   places: [],
@@ -61,7 +76,9 @@ async function refreshCounts(ids) {
 
 function styleFor(p) {
   const base = p.center ? STYLE.venue : STYLE.geofence;
-  return state.selected === p.id ? { ...base, ...STYLE.selected } : base;
+  const st = state.selected === p.id ? { ...base, ...STYLE.selected } : base;
+  // Selected or not, a deny area keeps its red dots (selection thickens them).
+  return restricted(p) ? { ...st, ...STYLE.sensitive, weight: Math.max(st.weight, 2) } : st;
 }
 
 function addLayer(p) {
@@ -69,7 +86,7 @@ function addLayer(p) {
   const marker = L.circleMarker(center(p), { radius: 5, color: '#fff', weight: 1.5, fillColor: st.color, fillOpacity: 1 });
   const outline = shape(p, st);
   const group = L.featureGroup([outline, marker]).addTo(map);
-  const sub = [p.category, p.brand].filter(Boolean).join(' · ');
+  const sub = [p.category, p.brand, restricted(p) ? 'sensitive' : ''].filter(Boolean).join(' · ');
   group.bindTooltip(tip(p.name, sub), { className: 'place-tip', direction: 'top', offset: [0, -6] });
   group.on('click', (e) => {
     if (state.draw) return; // clicks belong to the drawing
@@ -116,7 +133,7 @@ function applyMapFilter() {
 function matches(p) {
   if (state.group && !p.groups.includes(state.group)) return false;
   if (!state.search) return true;
-  const hay = [p.name, p.category, p.brand, ...p.groups].join(' ').toLowerCase();
+  const hay = [p.name, p.category, p.brand, ...p.groups, restricted(p) ? 'sensitive' : ''].join(' ').toLowerCase();
   return state.search.split(/\s+/).every((w) => hay.includes(w));
 }
 
@@ -130,6 +147,7 @@ function renderList() {
   const items = filtered().sort((a, b) =>
     (state.counts.get(b.id)?.posts ?? -1) - (state.counts.get(a.id)?.posts ?? -1) || a.name.localeCompare(b.name));
   $('place-count').textContent = state.places.length ? num(state.places.length) : '';
+  $('map-legend').hidden = !state.places.some(restricted);
   const max = Math.max(1, ...items.map((p) => state.counts.get(p.id)?.posts || 0));
   const shown = state.showAll ? items : items.slice(0, LIST_PAGE);
   // The selected place is always listed, even a new one with no posts yet.
@@ -140,6 +158,7 @@ function renderList() {
     const bar = h('div', { class: 'bar' });
     bar.style.width = c ? `${Math.max(2, (56 * c.posts) / max)}px` : '0';
     list.append(h('li', {
+      class: restricted(p) ? 'sensitive' : null,
       dataset: { id: p.id },
       role: 'option',
       'aria-selected': state.selected === p.id ? 'true' : 'false',
@@ -151,7 +170,8 @@ function renderList() {
     },
     h('span', { class: p.center ? 'dot' : 'dot geofence', 'aria-hidden': 'true' }),
     h('div', { class: 'info' },
-      h('div', { class: 'name', text: p.name }),
+      h('div', { class: 'name' }, h('span', { class: 'nm', text: p.name }),
+        restricted(p) ? h('span', { class: 'badge-sensitive', title: sensitiveWhy(p), text: 'sensitive' }) : null),
       h('div', { class: 'meta' }, [p.category, p.brand].filter(Boolean).join(' · ') || (p.center ? 'Venue' : 'Geofence'),
         p.groups.slice(0, 2).map((g) => h('span', { class: 'tag', text: g })))),
     h('div', { class: 'posts' }, c ? num(c.posts) : '…', h('small', { text: 'posts' }), bar)));
@@ -232,6 +252,7 @@ function openEditor(p) {
   // A role that may not change places sees them, read-only.
   const editable = can('places:write');
   for (const name of ['name', 'category', 'brand', 'groups']) form.elements[name].readOnly = !editable;
+  form.elements.sensitive.disabled = !editable; // hidden too (data-needs); a checkbox has no readOnly
   $('editor-cancel').textContent = editable ? 'Cancel' : 'Close';
   $('editor-title').textContent = isNew ? 'New place' : editable ? 'Edit place' : 'Place';
   $('editor-shape').textContent = describeShape(p);
@@ -239,6 +260,13 @@ function openEditor(p) {
   form.elements.category.value = p.category || '';
   form.elements.brand.value = p.brand || '';
   form.elements.groups.value = (p.groups || []).join(', ');
+  form.elements.sensitive.checked = Boolean(p.sensitive);
+  // The category's deny-list status is the operator's, not the place's: it
+  // is said, not offered as a control. A role that cannot see the checkbox
+  // is told about a marked place here too.
+  const note = p.sensitive_category ? sensitiveWhy(p) : !editable && p.sensitive ? sensitiveWhy(p) : '';
+  $('editor-sensitive-note').textContent = note;
+  $('editor-sensitive-note').hidden = !note;
   $('editor-delete').hidden = isNew;
   $('editor-live').hidden = isNew;
   if (!isNew) $('editor-live').href = `/app/feed?place=${p.id}`;
@@ -265,6 +293,7 @@ function formBody() {
     category: form.elements.category.value.trim(),
     brand: form.elements.brand.value.trim(),
     groups,
+    sensitive: form.elements.sensitive.checked,
   };
 }
 

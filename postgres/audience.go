@@ -759,7 +759,7 @@ func lockProfiles(ctx context.Context, tx pgx.Tx) error {
 // not see rows committed after it started).
 func (db *DB) RefreshProfiles(ctx context.Context, now time.Time, limit int, all bool) (int, error) {
 	if limit <= 0 {
-		limit = profileChunk
+		limit = math.MaxInt // everything queued, or every author
 	}
 	now = now.UTC().Truncate(time.Microsecond)
 	var (

@@ -321,8 +321,6 @@ type AudienceStore interface {
 	// (all when placeIDs is empty) over [from, to).
 	FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int64, from, to time.Time) ([]PlaceTraffic, error)
 
-	// MarkProfilesStale queues authors whose profile must be recomputed.
-	MarkProfilesStale(ctx context.Context, authorIDs []int64) error
 	// RefreshProfiles recomputes up to limit (0: no limit) queued profiles
 	// from the authors' posts (every author when all is set) and returns
 	// how many it refreshed. Posts at sensitive places never count.

@@ -646,12 +646,13 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 	return out, rows.Err()
 }
 
-// MarkProfilesStale queues authors for RefreshProfiles.
-func (db *DB) MarkProfilesStale(ctx context.Context, authorIDs []int64) error {
-	if len(authorIDs) == 0 {
-		return nil
-	}
-	return db.write(ctx, func(c *sql.Conn) error { return queueProfiles(ctx, c, authorIDs) })
+// queueAuthorsOf queues for a profile refresh the authors of the rows a
+// query selects (it must have an author_id column), on the writer
+// connection, before the rows change.
+func queueAuthorsOf(ctx context.Context, c *sql.Conn, query string, args ...any) error {
+	_, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
+		FROM (SELECT DISTINCT author_id FROM (`+query+`))`, args...)
+	return err
 }
 
 // queueProfiles appends authors to profile_queue on the writer
@@ -843,18 +844,14 @@ func parseHome(s string) (lat, lon float64, ok bool) {
 	return lat, lon, errors.Join(err1, err2) == nil && !math.IsNaN(lat) && !math.IsNaN(lon)
 }
 
-// sqlStrings renders validated strings as a quoted list for IN (...):
-// quotes doubled, which is all a DuckDB string literal needs (criteria
-// are valid UTF-8 without NUL, geopulse.AudienceCriteria.Normalize).
+// sqlStrings renders validated strings as a quoted list for IN (...)
+// (criteria are valid UTF-8 without NUL, AudienceCriteria.Normalize).
 func sqlStrings(ss []string) string {
-	var b strings.Builder
+	quoted := make([]string, len(ss))
 	for i, s := range ss {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("'" + strings.ReplaceAll(s, "'", "''") + "'")
+		quoted[i] = sqlString(s)
 	}
-	return b.String()
+	return strings.Join(quoted, ",")
 }
 
 func toInt64s(v []int) []int64 {
@@ -903,10 +900,8 @@ func (db *DB) SetSensitiveCategories(ctx context.Context, categories []string) e
 				return err
 			}
 		}
-		_, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
-			FROM (SELECT DISTINCT author_id FROM post_places WHERE place_id IN (
-				(SELECT id FROM was_sensitive EXCEPT `+marked+`) UNION (`+marked+` EXCEPT SELECT id FROM was_sensitive)))`)
-		return err
+		return queueAuthorsOf(ctx, c, `SELECT author_id FROM post_places WHERE place_id IN (
+			(SELECT id FROM was_sensitive EXCEPT `+marked+`) UNION (`+marked+` EXCEPT SELECT id FROM was_sensitive))`)
 	})
 	if err != nil {
 		return fmt.Errorf("set sensitive categories: %w", err)

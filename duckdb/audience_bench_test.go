@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -101,7 +102,7 @@ func BenchmarkProfileRefresh(b *testing.B) {
 					a := g.authors[r.IntN(len(g.authors))]
 					ids[i] = geopulse.AuthorID(a.Source, a.SourceID)
 				}
-				if err := db.MarkProfilesStale(ctx, ids); err != nil {
+				if err := db.write(ctx, func(c *sql.Conn) error { return queueProfiles(ctx, c, ids) }); err != nil {
 					b.Fatal(err)
 				}
 				t := time.Now()

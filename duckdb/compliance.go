@@ -105,8 +105,10 @@ func removeStaged(ctx context.Context, c *sql.Conn, now time.Time, tombstone boo
 		return 0, nil
 	}
 	// Their authors' profiles are recomputed without them.
-	_, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq') FROM (SELECT DISTINCT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids));
-		DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);
+	if err := queueAuthorsOf(ctx, c, `SELECT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids)`); err != nil {
+		return 0, err
+	}
+	_, err := c.ExecContext(ctx, `DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);`)

@@ -67,7 +67,7 @@ func (db *DB) ReplaceLabels(ctx context.Context, postID int64, origin geopulse.L
 			return err
 		}
 		// The author's profile reads labels: it is recomputed.
-		if _, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq') FROM posts WHERE id = ?`, postID); err != nil || len(ls) == 0 {
+		if err := queueAuthorsOf(ctx, c, `SELECT author_id FROM posts WHERE id = ?`, postID); err != nil || len(ls) == 0 {
 			return err
 		}
 		return withAppender(c, "", "post_labels", func(a *duckdb.Appender) error {

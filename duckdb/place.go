@@ -533,9 +533,7 @@ func (db *DB) matchCandidates(ctx context.Context, bbox geopulse.BBox, contains 
 // refresh: their place categories, or whether their posts there count at
 // all (a sensitive place), change with the place.
 func queuePlaceAuthors(ctx context.Context, c *sql.Conn, pid string) error {
-	_, err := c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
-		FROM (SELECT DISTINCT author_id FROM post_places WHERE place_id = `+pid+`)`)
-	return err
+	return queueAuthorsOf(ctx, c, `SELECT author_id FROM post_places WHERE place_id = `+pid)
 }
 
 // sensitiveByCategory reads whether a place's category is on the deny

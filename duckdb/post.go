@@ -493,10 +493,11 @@ func (db *DB) ExpireStories(ctx context.Context, now time.Time) (int, error) {
 				WHERE id IN (SELECT id FROM stage_ids);
 			UPDATE post_places SET expired = true WHERE post_id IN (SELECT id FROM stage_ids);
 			DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
-			DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);
-			INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
-				FROM (SELECT DISTINCT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids));`)
-		return err
+			DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);`)
+		if err != nil {
+			return err
+		}
+		return queueAuthorsOf(ctx, c, `SELECT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids)`)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("expire stories: %w", err)

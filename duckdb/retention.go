@@ -109,9 +109,10 @@ func retainSystem(ctx context.Context, c *sql.Conn, p geopulse.RetentionPolicy, 
 	if err != nil || dryRun || rep.Posts == 0 {
 		return err
 	}
-	_, err = c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq')
-			FROM (SELECT DISTINCT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids));
-		DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
+	if err := queueAuthorsOf(ctx, c, `SELECT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids)`); err != nil {
+		return err
+	}
+	_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);`)
@@ -160,9 +161,10 @@ func retainWorkspace(ctx context.Context, c *sql.Conn, p geopulse.RetentionPolic
 		return err
 	}
 	// The authors' place categories change.
-	_, err = c.ExecContext(ctx, `INSERT INTO profile_queue SELECT author_id, nextval('profile_queue_seq') FROM (SELECT DISTINCT author_id
-			FROM post_places WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids));
-		DELETE FROM post_places WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);
+	if err := queueAuthorsOf(ctx, c, `SELECT author_id FROM post_places WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids)`); err != nil {
+		return fmt.Errorf("queue profiles: %w", err)
+	}
+	_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);`)
 	if err != nil {
 		return fmt.Errorf("delete matches: %w", err)

@@ -714,13 +714,12 @@ func queueAuthors(batch *pgx.Batch, authors []int64) {
 	batch.Queue(`INSERT INTO profile_queue SELECT unnest($1::bigint[])`, slices.Compact(authors))
 }
 
-// MarkProfilesStale queues authors for RefreshProfiles.
-func (db *DB) MarkProfilesStale(ctx context.Context, authorIDs []int64) error {
-	if len(authorIDs) == 0 {
-		return nil
-	}
-	if _, err := db.pool.Exec(ctx, `INSERT INTO profile_queue SELECT unnest($1::bigint[])`, authorIDs); err != nil {
-		return fmt.Errorf("mark profiles stale: %w", err)
+// queueAuthorIDs queues authors (any order, repeats allowed) for a
+// profile refresh within tx.
+func queueAuthorIDs(ctx context.Context, tx pgx.Tx, authors []int64) error {
+	slices.Sort(authors)
+	if _, err := tx.Exec(ctx, `INSERT INTO profile_queue SELECT unnest($1::bigint[])`, slices.Compact(authors)); err != nil {
+		return fmt.Errorf("queue profiles: %w", err)
 	}
 	return nil
 }

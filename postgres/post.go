@@ -221,9 +221,8 @@ func (db *DB) writeBatch(ctx context.Context, tx pgx.Tx, staged []stagedPost, au
 	for i, s := range write {
 		queued[i] = s.p.Author.ID
 	}
-	slices.Sort(queued)
-	if _, err := tx.Exec(ctx, `INSERT INTO profile_queue SELECT unnest($1::bigint[])`, slices.Compact(queued)); err != nil {
-		return fmt.Errorf("queue profiles: %w", err)
+	if err := queueAuthorIDs(ctx, tx, queued); err != nil {
+		return err
 	}
 	return writeAuthors(ctx, tx, authors)
 }

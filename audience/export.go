@@ -66,7 +66,7 @@ func (s *Service) Export(ctx context.Context, workspaceID int64, c geopulse.Audi
 	if kind != ExportGeo && kind != ExportInterests && kind != ExportInfluencers {
 		return nil, geopulse.Errorf(geopulse.EINVALID, "Export kind must be geo, interests or influencers.")
 	}
-	q, f, err := s.query(ctx, workspaceID, c, "export:"+kind)
+	q, f, err := s.query(ctx, workspaceID, c)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 const Rounding = 5
 
 // Floor applies a workspace's privacy settings to the counts of one
-// question (Query: the question's canonical text).
+// audience (Query: its canonical text).
 type Floor struct {
 	Settings geopulse.PrivacySettings
 	Query    string
@@ -32,7 +32,7 @@ func (f Floor) Count(row string, n int64) (v int64, ok bool) {
 	return int64(math.Round(noisy/Rounding)) * Rounding, true
 }
 
-// laplace draws Laplace(0, 1/epsilon) noise from an HMAC of the question
+// laplace draws Laplace(0, 1/epsilon) noise from an HMAC of the audience
 // and the row: uniform u in (-1/2, 1/2), inverse CDF.
 func (f Floor) laplace(row string) float64 {
 	m := hmac.New(sha256.New, f.Settings.NoiseKey)

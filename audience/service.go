@@ -67,8 +67,11 @@ type Insight struct {
 	Trend      []geopulse.WeekAuthors    `json:"trend"`
 }
 
-// query resolves criteria into a store query and the question's floor.
-func (s *Service) query(ctx context.Context, workspaceID int64, c geopulse.AudienceCriteria, question string) (geopulse.AudienceQuery, Floor, error) {
+// query resolves criteria into a store query and the audience's floor.
+// The noise is keyed by the audience and the row, never by the endpoint:
+// a count released by the insight and again by an export is one draw, so
+// asking through another door does not average the noise away.
+func (s *Service) query(ctx context.Context, workspaceID int64, c geopulse.AudienceCriteria) (geopulse.AudienceQuery, Floor, error) {
 	if err := c.Normalize(); err != nil {
 		return geopulse.AudienceQuery{}, Floor{}, err
 	}
@@ -77,7 +80,7 @@ func (s *Service) query(ctx context.Context, workspaceID int64, c geopulse.Audie
 		return geopulse.AudienceQuery{}, Floor{}, err
 	}
 	q := geopulse.AudienceQuery{WorkspaceID: workspaceID, Criteria: c, Now: s.now()}
-	return q, Floor{Settings: set, Query: question + "|" + c.Key()}, nil
+	return q, Floor{Settings: set, Query: "audience|" + c.Key()}, nil
 }
 
 func (f Floor) info() FloorInfo {
@@ -86,7 +89,7 @@ func (f Floor) info() FloorInfo {
 
 // Size reports an audience's size.
 func (s *Service) Size(ctx context.Context, workspaceID int64, c geopulse.AudienceCriteria) (Size, error) {
-	q, f, err := s.query(ctx, workspaceID, c, "size")
+	q, f, err := s.query(ctx, workspaceID, c)
 	if err != nil {
 		return Size{}, err
 	}
@@ -97,28 +100,16 @@ func (s *Service) Size(ctx context.Context, workspaceID int64, c geopulse.Audien
 	return f.size(n), nil
 }
 
-// size floors the audience size; every question keys it the same way, so
-// one audience has one reported size.
+// size floors the audience size.
 func (f Floor) size(n int64) Size {
-	g := Floor{Settings: f.Settings, Query: "size|" + keyOf(f.Query)}
-	v, ok := g.Count("size", n)
+	v, ok := f.Count("size", n)
 	return Size{Authors: v, Suppressed: !ok, Floor: f.info()}
-}
-
-// keyOf strips the question from a floor's query, leaving the criteria.
-func keyOf(query string) string {
-	for i := range len(query) {
-		if query[i] == '|' {
-			return query[i+1:]
-		}
-	}
-	return query
 }
 
 // Insight reports an audience's composition: up to limit rows per list,
 // each at least k authors.
 func (s *Service) Insight(ctx context.Context, workspaceID int64, c geopulse.AudienceCriteria, limit int) (*Insight, error) {
-	q, f, err := s.query(ctx, workspaceID, c, "insight")
+	q, f, err := s.query(ctx, workspaceID, c)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +247,7 @@ func (s *Service) CrossVisitation(ctx context.Context, workspaceID int64, c geop
 		ids[i] = p.ID
 		out.Places = append(out.Places, geopulse.PlaceAuthors{PlaceID: p.ID, Name: p.Name})
 	}
-	q, f, err := s.query(ctx, workspaceID, c, "cross")
+	q, f, err := s.query(ctx, workspaceID, c)
 	if err != nil {
 		return nil, err
 	}
@@ -277,8 +268,13 @@ func (s *Service) CrossVisitation(ctx context.Context, workspaceID int64, c geop
 		out.Authors[i] = make([]*int64, len(ids))
 		out.Share[i] = make([]*float64, len(ids))
 		for j := range ids {
-			a, b := min(ids[i], ids[j]), max(ids[i], ids[j]) // symmetric: one draw per pair
-			if v, ok := f.Count(fmt.Sprintf("pair:%d:%d", a, b), m[i][j]); ok {
+			// Symmetric: one draw per pair; the diagonal is the count the
+			// insight reports for the place.
+			row := fmt.Sprintf("pair:%d:%d", min(ids[i], ids[j]), max(ids[i], ids[j]))
+			if i == j {
+				row = fmt.Sprintf("place:%d", ids[i])
+			}
+			if v, ok := f.Count(row, m[i][j]); ok {
 				out.Authors[i][j] = &v
 			}
 		}

@@ -151,11 +151,14 @@ func (s *Server) decodeSelector(w http.ResponseWriter, r *http.Request) (audienc
 		s.Error(w, r, err)
 		return sel, c, false
 	}
+	// Normalised once here (the service's Normalize is then a no-op), so
+	// the audit log names the audience by its canonical criteria.
+	if err := c.Normalize(); err != nil {
+		s.Error(w, r, err)
+		return sel, c, false
+	}
 	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
-		n := c
-		if n.Normalize() == nil {
-			info.question = n.Key() // the audit log says which audience was run
-		}
+		info.question = c.Key()
 	}
 	return sel, c, true
 }

@@ -56,7 +56,7 @@ const (
 	DefaultAudienceDays = 90
 	MaxAudienceDays     = 3660
 	maxCriteriaValues   = 500
-	maxExcludeDepth     = 5
+	MaxExcludeDepth     = 5 // how deep audiences may exclude audiences that exclude others
 )
 
 // ProfileHalfLife is the half-life of an author profile's recency

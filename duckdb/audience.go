@@ -247,7 +247,7 @@ func (db *DB) compile(ctx context.Context, q geopulse.AudienceQuery, depth int) 
 		where = append(where, `author_id IN (SELECT id FROM authors WHERE `+cond+`)`)
 	}
 	for _, id := range c.Exclude {
-		if depth >= 5 {
+		if depth >= geopulse.MaxExcludeDepth {
 			return nil, geopulse.Errorf(geopulse.EINVALID, "Audiences exclude each other too deeply (or in a cycle).")
 		}
 		ex, err := db.Audience(ctx, q.WorkspaceID, id, 0)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/geopulse/geopulse"
@@ -27,7 +28,13 @@ type Blocklist struct {
 	// handles is whether any suppression may be a HandleKey, which costs a
 	// lower-casing per post to check.
 	handles bool
+	// gen counts the changes, so that a batch checked before one is
+	// checked again (Pipeline.Store).
+	gen atomic.Uint64
 }
+
+// Generation changes whenever the lists do.
+func (b *Blocklist) Generation() uint64 { return b.gen.Load() }
 
 // NewBlocklist loads the suppression list and tombstones from store.
 func NewBlocklist(ctx context.Context, store geopulse.ComplianceStore) (*Blocklist, error) {
@@ -48,6 +55,7 @@ func (b *Blocklist) Refresh(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.suppressed, b.tombstones = bl.Suppressed, bl.Tombstones
+	b.gen.Add(1)
 	// Any key may be a handle's; there is no telling them apart.
 	b.handles = len(b.suppressed) > 0
 	return nil
@@ -96,6 +104,7 @@ func (b *Blocklist) Check(post *geopulse.Post) error {
 func (b *Blocklist) Note(ev *geopulse.ComplianceEvent) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.gen.Add(1)
 	switch ev.Kind {
 	case geopulse.ComplianceDeletePost:
 		b.tombstones[geopulse.PostID(ev.Source, ev.SourceID)] = struct{}{}
@@ -126,6 +135,7 @@ func (b *Blocklist) Suppress(key int64, reason string) {
 	defer b.mu.Unlock()
 	b.suppressed[key] = reason
 	b.handles = true
+	b.gen.Add(1)
 }
 
 // IntakeCheck is what intake runs before a post enters the stream: the

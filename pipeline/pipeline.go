@@ -41,9 +41,10 @@ type Pipeline struct {
 	// analysis of the posts matched to them; swapped with index.
 	categories atomic.Pointer[map[int64]string]
 	indexMu    sync.Mutex // serialises index rebuilds
-	// inflight is held shared by every Ingest call. A rebuild takes it
+	// inflight is held shared by every Store call. A rebuild takes it
 	// exclusively once after swapping the index, which waits out batches
-	// matched against the old index, so a backfill that follows sees them.
+	// matched against the old index, so a backfill that follows sees them;
+	// Comply likewise after noting an event in the blocklist.
 	inflight sync.RWMutex
 	places   *Places
 
@@ -150,28 +151,51 @@ func (p *Pipeline) backfill(ctx context.Context, placeID int64, shape *geo.Shape
 // per post: nil when accepted, else an *geopulse.Error with a Reason. Posts
 // are modified in place (ID, Cell, tags, PlaceIDs, ExpiresAt).
 func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error, error) {
-	p.inflight.RLock()
-	defer p.inflight.RUnlock()
+	return p.Store(ctx, p.Prepare(posts))
+}
+
+// Batch is a batch of posts that Prepare gated, enriched, matched and
+// analysed, ready for Store.
+type Batch struct {
+	posts []*geopulse.Post
+	errs  []error // one per post; nil for the kept ones, so far
+	now   time.Time
+	// What the posts were checked and matched against: Store redoes the
+	// checks and matches if either changed meanwhile.
+	index *geo.Index
+	block uint64
+}
+
+// Prepare does the CPU work of ingesting posts: the gate, enrichment, the
+// blocklist, place matching and text analysis. It takes no lock and
+// writes nothing, so a caller with a stream of batches prepares the next
+// one while Store writes the last: the two overlap on two cores.
+func (p *Pipeline) Prepare(posts []*geopulse.Post) *Batch {
 	start := time.Now()
-	now := p.now().UTC()
-	errs := make([]error, len(posts))
-	keep := make([]*geopulse.Post, 0, len(posts))
-	at := make([]int, 0, len(posts))
-	ix, cats := p.index.Load(), p.categories.Load()
-	var placeCats []string
+	b := &Batch{posts: posts, errs: make([]error, len(posts)), now: p.now().UTC(),
+		index: p.index.Load(), block: p.block.Generation()}
 	for i, post := range posts {
-		if err := p.gate.Check(post, now); err != nil {
-			errs[i] = err
-			p.metrics.rejected.WithLabelValues(geopulse.ErrorReason(err)).Inc()
+		if err := p.gate.Check(post, b.now); err != nil {
+			b.errs[i] = err
 			continue
 		}
-		enrich(post, now)
-		if err := p.block.Check(post); err != nil {
-			errs[i] = err
-			p.metrics.rejected.WithLabelValues(geopulse.ErrorReason(err)).Inc()
+		enrich(post, b.now)
+		b.errs[i] = p.block.Check(post)
+	}
+	p.match(b, p.categories.Load())
+	p.metrics.stage.WithLabelValues("gate").Observe(time.Since(start).Seconds())
+	return b
+}
+
+// match matches b's kept posts to the places of b.index and analyses their
+// text, which depends on the places' categories.
+func (p *Pipeline) match(b *Batch, cats *map[int64]string) {
+	var placeCats []string
+	for i, post := range b.posts {
+		if b.errs[i] != nil {
 			continue
 		}
-		post.PlaceIDs = ix.Match(post.Lat, post.Lon, post.AccuracyM, post.PlaceIDs[:0])
+		post.PlaceIDs = b.index.Match(post.Lat, post.Lon, post.AccuracyM, post.PlaceIDs[:0])
 		if p.text != nil {
 			placeCats = placeCats[:0]
 			for _, id := range post.PlaceIDs {
@@ -181,13 +205,44 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 			}
 			p.text.Analyze(post, placeCats)
 		}
+	}
+}
+
+// Store writes a prepared batch, once, and returns one entry per post, as
+// Ingest.
+// Batches are stored in the order of the calls, which callers that overlap
+// Prepare and Store keep by storing from one goroutine.
+func (p *Pipeline) Store(ctx context.Context, b *Batch) ([]error, error) {
+	p.inflight.RLock()
+	defer p.inflight.RUnlock()
+	// Under inflight, a place change or compliance event that came after
+	// Prepare is seen here (both change what they change before taking
+	// inflight), or waits until this batch is stored.
+	if gen := p.block.Generation(); gen != b.block {
+		for i, post := range b.posts {
+			if b.errs[i] == nil {
+				b.errs[i] = p.block.Check(post)
+			}
+		}
+		b.block = gen
+	}
+	if ix := p.index.Load(); ix != b.index {
+		b.index = ix
+		p.match(b, p.categories.Load())
+	}
+	errs := b.errs
+	keep := make([]*geopulse.Post, 0, len(b.posts))
+	at := make([]int, 0, len(b.posts))
+	for i, post := range b.posts {
+		if errs[i] != nil {
+			p.metrics.rejected.WithLabelValues(geopulse.ErrorReason(errs[i])).Inc()
+			continue
+		}
 		keep = append(keep, post)
 		at = append(at, i)
 	}
-	p.metrics.stage.WithLabelValues("gate").Observe(time.Since(start).Seconds())
-
 	if len(keep) > 0 {
-		start = time.Now()
+		start := time.Now()
 		serrs, err := p.store.UpsertPosts(ctx, keep)
 		p.metrics.stage.WithLabelValues("store").Observe(time.Since(start).Seconds())
 		if err != nil {

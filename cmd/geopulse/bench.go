@@ -417,37 +417,47 @@ func (b *bench) atSize(ctx context.Context, col string, db geopulse.Store, size,
 		placeIDs = append(placeIDs, p.ID)
 	}
 
-	// Each round generates writers batches (not the store's work, so not
-	// timed) and ingests them concurrently, as that many workers would.
-	const batch = 10_000
-	batches := make([][]*geopulse.Post, writers)
-	for i := range batches {
-		batches[i] = make([]*geopulse.Post, batch)
-	}
+	// Posts are generated a chunk of batches at a time (not the store's
+	// work, so not timed), then ingested as a stream: one goroutine
+	// prepares each batch while writers goroutines store the ones before,
+	// as that many workers would.
+	const batch, chunk = 10_000, 10
 	var ingestTime time.Duration
 	nextLog := 1_000_000
 	for stored := 0; stored < size; {
-		var round [][]*geopulse.Post
-		for i := 0; i < writers && stored < size; i++ {
+		var posts [][]*geopulse.Post
+		for i := 0; i < chunk && stored < size; i++ {
 			k := min(batch, size-stored)
-			for j := range k {
-				batches[i][j] = world.Next()
+			next := make([]*geopulse.Post, k)
+			for j := range next {
+				next[j] = world.Next()
 			}
-			round = append(round, batches[i][:k])
+			posts = append(posts, next)
 			stored += k
 		}
 		t0 := time.Now()
+		prepared := make(chan *pipeline.Batch, writers)
+		go func() {
+			defer close(prepared)
+			for _, next := range posts {
+				prepared <- pl.Prepare(next)
+			}
+		}()
 		var wg sync.WaitGroup
-		errs := make([]error, len(round))
-		for i, posts := range round {
-			wg.Go(func() { _, errs[i] = pl.Ingest(ctx, posts) })
+		errs := make([]error, writers)
+		for i := range writers {
+			wg.Go(func() {
+				for next := range prepared {
+					if _, err := pl.Store(ctx, next); err != nil && errs[i] == nil {
+						errs[i] = err
+					}
+				}
+			})
 		}
 		wg.Wait()
 		ingestTime += time.Since(t0)
-		for _, err := range errs {
-			if err != nil {
-				return err
-			}
+		if err := errors.Join(errs...); err != nil {
+			return err
 		}
 		if stored >= nextLog {
 			b.logf("%s: loaded %d posts (%s)", col, stored, rate(stored, ingestTime, "posts/s"))

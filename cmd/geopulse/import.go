@@ -232,25 +232,35 @@ func parseVenue(s string) (*instagram.Venue, error) {
 	return v, nil
 }
 
-// importSink is where decoded items go. send returns one error per post and
-// per event (nil: accepted); a non-nil error fails the import.
+// importSink is where decoded items go. prepare runs on the decoding
+// goroutine as a job is queued, so a sink's CPU work on one job overlaps
+// the sending of the one before; send returns one error per post and per
+// event (nil: accepted), and a non-nil error fails the import.
 type importSink interface {
-	send(ctx context.Context, posts []*geopulse.Post, events []*geopulse.ComplianceEvent) (perr, eerr []error, err error)
+	prepare(job *importJob)
+	send(ctx context.Context, job importJob) (perr, eerr []error, err error)
 }
 
-// storeSink writes through a pipeline in this process.
+// storeSink writes through a pipeline in this process, one job at a time
+// (the store serialises writes anyway) and in the file's order.
 type storeSink struct{ pl *pipeline.Pipeline }
 
-func (s *storeSink) send(ctx context.Context, posts []*geopulse.Post, events []*geopulse.ComplianceEvent) ([]error, []error, error) {
+func (s *storeSink) prepare(job *importJob) {
+	if len(job.posts) > 0 {
+		job.batch = s.pl.Prepare(job.posts)
+	}
+}
+
+func (s *storeSink) send(ctx context.Context, job importJob) ([]error, []error, error) {
 	var perr, eerr []error
 	var err error
-	if len(posts) > 0 {
-		if perr, err = s.pl.Ingest(ctx, posts); err != nil {
+	if job.batch != nil {
+		if perr, err = s.pl.Store(ctx, job.batch); err != nil {
 			return nil, nil, err
 		}
 	}
-	if len(events) > 0 {
-		if eerr, err = s.pl.Comply(ctx, events); err != nil {
+	if len(job.events) > 0 {
+		if eerr, err = s.pl.Comply(ctx, job.events); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -261,14 +271,18 @@ func (s *storeSink) send(ctx context.Context, posts []*geopulse.Post, events []*
 // per-item answers; a 429 is retried after the server's Retry-After.
 type serverSink struct{ c *client }
 
-func (s *serverSink) send(ctx context.Context, posts []*geopulse.Post, events []*geopulse.ComplianceEvent) ([]error, []error, error) {
-	body := make([]byte, 0, 700*len(posts)+200*len(events))
-	for _, p := range posts {
-		body = append(canonical.AppendJSON(body, p), '\n')
+func (s *serverSink) prepare(job *importJob) {
+	job.body = make([]byte, 0, 700*len(job.posts)+200*len(job.events))
+	for _, p := range job.posts {
+		job.body = append(canonical.AppendJSON(job.body, p), '\n')
 	}
-	for _, ev := range events {
-		body = append(canonical.AppendEventJSON(body, ev), '\n')
+	for _, ev := range job.events {
+		job.body = append(canonical.AppendEventJSON(job.body, ev), '\n')
 	}
+}
+
+func (s *serverSink) send(ctx context.Context, job importJob) ([]error, []error, error) {
+	posts, events, body := job.posts, job.events, job.body
 	var res struct {
 		Items []struct {
 			Index                 int
@@ -349,6 +363,10 @@ type importJob struct {
 	events []*geopulse.ComplianceEvent
 	// pidx and eidx are the items' positions in the file, for messages.
 	pidx, eidx []int
+	// What the sink prepared: the pipeline's batch of the posts (store),
+	// or the request body (server).
+	batch *pipeline.Batch
+	body  []byte
 }
 
 // countingReader counts the (compressed) bytes read from a file, for progress.
@@ -433,6 +451,7 @@ func (im *importer) file(ctx context.Context, path string, fixed *source.Format,
 		}
 		im.mu.Unlock()
 		if len(job.posts)+len(job.events) >= importBatch {
+			im.sink.prepare(&job)
 			select {
 			case jobs <- job:
 			case <-ctx.Done():
@@ -443,6 +462,7 @@ func (im *importer) file(ctx context.Context, path string, fixed *source.Format,
 		return nil
 	})
 	if decodeErr == nil && len(job.posts)+len(job.events) > 0 {
+		im.sink.prepare(&job)
 		select {
 		case jobs <- job:
 		case <-ctx.Done():
@@ -462,7 +482,7 @@ func (im *importer) file(ctx context.Context, path string, fixed *source.Format,
 }
 
 func (im *importer) send(ctx context.Context, job importJob) error {
-	perr, eerr, err := im.sink.send(ctx, job.posts, job.events)
+	perr, eerr, err := im.sink.send(ctx, job)
 	if err != nil {
 		return err
 	}

@@ -35,9 +35,8 @@ const (
 //
 // Five statements run concurrently on separate connections: volume, hour
 // of week and the post total (one aggregation), the place leaderboard,
-// the hashtags (post_tags), the authors, and the labels (post_labels
-// joined to the selection: the label lists, interests by hour and by
-// place).
+// the hashtags (post_tags), the authors, and the labels (place_labels:
+// the label lists, interests by hour and by place).
 func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopulse.Analytics, error) {
 	if f.WorkspaceID <= 0 {
 		return nil, geopulse.Errorf(geopulse.EINVALID, "Workspace is required.")
@@ -98,7 +97,7 @@ func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopu
 	wg.Go(func() { places, errs[1] = db.placeCounts(ctx, cond) })
 	wg.Go(func() { out.TopHashtags, errs[2] = db.topHashtags(ctx, cond, limit) })
 	wg.Go(func() { out.TopAuthors, out.Authors, errs[3] = db.topAuthors(ctx, cond, limit) })
-	wg.Go(func() { errs[4] = db.labelCounts(ctx, out, sel("m."), limit) })
+	wg.Go(func() { errs[4] = db.labelCounts(ctx, out, cond, limit) })
 	wg.Wait()
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
@@ -274,31 +273,20 @@ func timeCond(a string, from, to time.Time) string {
 	return strings.Join(where, ` AND `)
 }
 
-// labelKinds are the kinds analytics ranks, inlined.
-const labelKinds = `('object', 'brand', 'interest')`
-
 // labelCounts fills the label lists, InterestsByHour and InterestsByPlace
-// of out from one scan of post_labels joined to the selection (cond, over
-// post_places aliased m): counts by (kind, name, hour of day), and by
-// (place, interest) cut to each place's top limit. A post has one
-// taken_at, so its distinct count per hour adds up exactly into the
-// term's total.
-//
-// post_labels is deliberately not narrowed by the selection's time range:
-// with it, DuckDB's estimates flipped the join and built its hash table
-// from post_labels (1.5 s at 10M posts over 90 days, against 55 ms); the
-// selection's post ids, as a Bloom filter pushed into the scan, prune it
-// instead.
+// of out from one scan of the selection's place_labels rows: counts by
+// (kind, name, hour of day), and by (place, interest) cut to each place's
+// top limit. A post has one taken_at, so its distinct count per hour adds
+// up exactly into the term's total; a post has one row per place and
+// label, so a place's count(*) counts posts.
 func (db *DB) labelCounts(ctx context.Context, out *geopulse.Analytics, cond string, limit int) error {
 	rows, err := db.sql.QueryContext(ctx, fmt.Sprintf(`WITH l AS MATERIALIZED (
-			SELECT m.place_id, l.post_id, l.kind, l.name, hour(l.taken_at) AS h
-			FROM post_places m JOIN post_labels l ON l.post_id = m.post_id
-			WHERE %s AND l.kind IN %s)
-		SELECT kind, name, h, NULL::BIGINT, count(DISTINCT post_id) FROM l GROUP BY kind, name, h
+			SELECT place_id, post_id, label_kind, label, hour(taken_at) AS h, multi FROM place_labels WHERE %s)
+		SELECT label_kind, label, h, NULL::BIGINT, %s FROM l GROUP BY label_kind, label, h
 		UNION ALL
-		SELECT * FROM (SELECT kind, name, NULL, place_id, count(DISTINCT post_id) AS n FROM l
-			WHERE kind = 'interest' GROUP BY kind, place_id, name
-			QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY n DESC, name) <= %d)`, cond, labelKinds, limit))
+		SELECT * FROM (SELECT label_kind, label, NULL, place_id, count(*) AS n FROM l
+			WHERE label_kind = 'interest' GROUP BY label_kind, place_id, label
+			QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY n DESC, label) <= %d)`, cond, distinctPosts, limit))
 	if err != nil {
 		return fmt.Errorf("labels: %w", err)
 	}

@@ -40,7 +40,7 @@ func (db *DB) compact(ctx context.Context) error {
 	start := time.Now()
 	var rows int64
 	err := db.inTx(ctx, func(c *sql.Conn) error {
-		for _, t := range []string{"post_places", "post_tags"} {
+		for _, t := range []string{"post_places", "post_tags", "place_labels"} {
 			_, err := c.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE %[1]s_sorted AS
 					SELECT * FROM %[1]s ORDER BY place_id, taken_at, post_id;
 				DROP TABLE %[1]s;

@@ -111,6 +111,7 @@ func removeStaged(ctx context.Context, c *sql.Conn, now time.Time, tombstone boo
 	_, err := c.ExecContext(ctx, `DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
+		DELETE FROM place_labels WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);`)
 	return n, err
 }

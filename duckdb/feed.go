@@ -131,9 +131,9 @@ func (db *DB) FindPosts(ctx context.Context, f geopulse.PostFilter) ([]*geopulse
 // values, never user text) because DuckDB prunes row groups only against
 // constants; the hashtag and label names are parameters.
 //
-// A label filter is a semi-join with the post's rows of post_labels,
-// narrowed by the same time bounds so that its scan prunes row groups too
-// (post_labels rows carry their post's taken_at).
+// A label filter is a semi-join with the selection's place_labels rows
+// of that label, narrowed by the same places and time bounds, so that its
+// scan prunes row groups as the candidates' does.
 func candidatesSQL(placeIDs []int64, f geopulse.PostFilter, hashtag string, after *cursor, n int) (string, []any) {
 	table := "post_places"
 	where := []string{`place_id IN (` + sqlInts(placeIDs) + `)`}
@@ -166,8 +166,8 @@ func candidatesSQL(placeIDs []int64, f geopulse.PostFilter, hashtag string, afte
 		where = append(where, fmt.Sprintf(`(taken_at < %s OR post_id < %d)`, t, after.id))
 	}
 	for _, l := range f.RequiredLabels() {
-		cond := append([]string{`kind = '` + string(l.Kind) + `'`, `name = ?`}, times...)
-		where = append(where, `post_id IN (SELECT post_id FROM post_labels WHERE `+strings.Join(cond, ` AND `)+`)`)
+		cond := append([]string{where[0], `label_kind = '` + string(l.Kind) + `'`, `label = ?`}, times...)
+		where = append(where, `post_id IN (SELECT post_id FROM place_labels WHERE `+strings.Join(cond, ` AND `)+`)`)
 		args = append(args, l.Name)
 	}
 	// A literal LIMIT makes this a top-n whose running threshold skips row

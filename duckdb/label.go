@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -67,10 +68,10 @@ func (db *DB) ReplaceLabels(ctx context.Context, postID int64, origin geopulse.L
 			return err
 		}
 		// The author's profile reads labels: it is recomputed.
-		if err := queueAuthorsOf(ctx, c, `SELECT author_id FROM posts WHERE id = ?`, postID); err != nil || len(ls) == 0 {
+		if err := queueAuthorsOf(ctx, c, `SELECT author_id FROM posts WHERE id = ?`, postID); err != nil {
 			return err
 		}
-		return withAppender(c, "", "post_labels", func(a *duckdb.Appender) error {
+		err = withAppender(c, "", "post_labels", func(a *duckdb.Appender) error {
 			for _, l := range ls {
 				if err := appendLabelRow(a, postID, takenAt, l, at); err != nil {
 					return err
@@ -78,11 +79,57 @@ func (db *DB) ReplaceLabels(ctx context.Context, postID int64, origin geopulse.L
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		this := func(a string) string {
+			return a + `taken_at = ` + sqlTime(takenAt) + ` AND ` + a + `post_id = ` + strconv.FormatInt(postID, 10)
+		}
+		return rederivePlaceLabels(ctx, c, this, this("l."))
 	})
 	if geopulse.ErrorCode(err) == geopulse.ENOTFOUND {
 		return err
 	} else if err != nil {
 		return fmt.Errorf("replace labels of post %d: %w", postID, err)
+	}
+	return nil
+}
+
+// labelKinds are the label kinds that are ranked and filtered, and so
+// have place_labels rows (0008_place_labels.sql), inlined.
+const labelKinds = `('object', 'brand', 'interest')`
+
+// rederivePlaceLabels rewrites the place_labels rows of the matches that
+// matches selects, from post_places and post_labels. matches renders a
+// condition over place_id, post_id and taken_at (columns of both tables)
+// for a table alias; labels narrows the post_labels scan (alias l), which
+// a condition on the post ids or their time keeps from reading the whole
+// table.
+func rederivePlaceLabels(ctx context.Context, c *sql.Conn, matches func(alias string) string, labels string) error {
+	_, err := c.ExecContext(ctx, `DELETE FROM place_labels WHERE `+matches("")+`;
+		INSERT INTO place_labels SELECT DISTINCT m.place_id, m.post_id, m.taken_at, m.kind, l.kind, l.name, m.multi
+		FROM post_places m JOIN post_labels l ON l.post_id = m.post_id
+		WHERE `+matches("m.")+` AND NOT m.expired AND l.kind IN `+labelKinds+` AND `+labels)
+	if err != nil {
+		return fmt.Errorf("place labels: %w", err)
+	}
+	return nil
+}
+
+// appendPlaceLabels appends the place_labels rows of a post's labels at
+// each of its places.
+func appendPlaceLabels(a *duckdb.Appender, p *geopulse.Post, placeIDs []int64, labels []geopulse.Label) error {
+	multi := len(placeIDs) > 1
+	for i, l := range labels {
+		if l.Kind != geopulse.LabelObject && l.Kind != geopulse.LabelBrand && l.Kind != geopulse.LabelInterest ||
+			slices.ContainsFunc(labels[:i], func(o geopulse.Label) bool { return o.Kind == l.Kind && o.Name == l.Name }) {
+			continue
+		}
+		for _, pid := range placeIDs {
+			if err := a.AppendRow(pid, p.ID, p.TakenAt, string(p.Kind), string(l.Kind), l.Name, multi); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

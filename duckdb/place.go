@@ -299,6 +299,7 @@ func (db *DB) DeletePlace(ctx context.Context, workspaceID, id int64) error {
 		}
 		_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id = `+pid+`;
 			DELETE FROM post_tags WHERE place_id = `+pid+`;
+			DELETE FROM place_labels WHERE place_id = `+pid+`;
 			DELETE FROM places WHERE id = `+pid)
 		return err
 	})
@@ -364,7 +365,8 @@ func writePlaceIDs(ctx context.Context, c *sql.Conn, changes []placesChange) err
 	}
 	_, err = c.ExecContext(ctx, `UPDATE posts SET place_ids = s.place_ids FROM stage_places s WHERE posts.id = s.id;
 		UPDATE post_places SET multi = true WHERE NOT multi AND post_id IN (SELECT id FROM stage_places WHERE multi);
-		UPDATE post_tags SET multi = true WHERE NOT multi AND post_id IN (SELECT id FROM stage_places WHERE multi);`)
+		UPDATE post_tags SET multi = true WHERE NOT multi AND post_id IN (SELECT id FROM stage_places WHERE multi);
+		UPDATE place_labels SET multi = true WHERE NOT multi AND post_id IN (SELECT id FROM stage_places WHERE multi);`)
 	if err != nil {
 		return fmt.Errorf("place ids: %w", err)
 	}
@@ -461,6 +463,11 @@ func (db *DB) MatchPlace(ctx context.Context, id int64, bbox geopulse.BBox, cont
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		inPlace := func(a string) string { return a + `place_id = ` + pid }
+		err = rederivePlaceLabels(ctx, c, inPlace, `l.post_id IN (SELECT post_id FROM post_places WHERE place_id = `+pid+`)`)
 		if err != nil {
 			return err
 		}

@@ -210,6 +210,7 @@ func preparePost(p *geopulse.Post, now time.Time) error {
 // matches of re-delivered posts are replaced.
 func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, authors []*batchAuthor, fresh bool, now time.Time) (int64, *authorWrites, error) {
 	expired := make(map[int64]bool)
+	var existing []int64 // re-delivered posts
 	if fresh {
 		err := withAppender(c, "", "posts", func(a *duckdb.Appender) error {
 			for _, s := range staged {
@@ -226,7 +227,8 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 			return 0, nil, err
 		}
 	} else {
-		existing, err := mergePosts(ctx, c, staged, expired)
+		var err error
+		existing, err = mergePosts(ctx, c, staged, expired)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -279,6 +281,9 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 	if err := appendTextLabels(c, staged, expired, now); err != nil {
 		return 0, nil, err
 	}
+	if err := db.writePlaceLabels(ctx, c, staged, expired, existing); err != nil {
+		return 0, nil, err
+	}
 	// The authors' profiles are recomputed by the profiler, queued in the
 	// same transaction as the posts: a commit never leaves them stale.
 	queued := make([]int64, len(staged))
@@ -311,6 +316,43 @@ func appendTextLabels(c *sql.Conn, staged []stagedPost, expired map[int64]bool, 
 		}
 		return nil
 	})
+}
+
+// writePlaceLabels writes the batch's place_labels rows: appended from
+// the text labels of new posts, and derived again from post_labels for
+// re-delivered ones, whose image labels stay.
+func (db *DB) writePlaceLabels(ctx context.Context, c *sql.Conn, staged []stagedPost, expired map[int64]bool, existing []int64) error {
+	again := make(map[int64]bool, len(existing))
+	for _, id := range existing {
+		again[id] = true
+	}
+	fresh := func(s stagedPost) bool {
+		return len(s.p.Labels) > 0 && len(s.placeIDs) > 0 && !expired[s.p.ID] && !again[s.p.ID]
+	}
+	if slices.ContainsFunc(staged, fresh) {
+		err := withAppender(c, "", "place_labels", func(a *duckdb.Appender) error {
+			for _, s := range staged {
+				if fresh(s) {
+					if err := appendPlaceLabels(a, s.p, s.placeIDs, s.p.Labels); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(existing) == 0 {
+		return nil
+	}
+	// stage_ids held other ids since (the authors' lookup).
+	if err := db.stageIDs(ctx, c, existing); err != nil {
+		return err
+	}
+	const inStage = `post_id IN (SELECT id FROM stage_ids)`
+	return rederivePlaceLabels(ctx, c, func(a string) string { return a + inStage }, `l.`+inStage)
 }
 
 // replacedLabels deletes the text labels of re-delivered posts (the batch
@@ -493,7 +535,8 @@ func (db *DB) ExpireStories(ctx context.Context, now time.Time) (int, error) {
 				WHERE id IN (SELECT id FROM stage_ids);
 			UPDATE post_places SET expired = true WHERE post_id IN (SELECT id FROM stage_ids);
 			DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
-			DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);`)
+			DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);
+			DELETE FROM place_labels WHERE post_id IN (SELECT id FROM stage_ids);`)
 		if err != nil {
 			return err
 		}

@@ -114,6 +114,7 @@ func retainSystem(ctx context.Context, c *sql.Conn, p geopulse.RetentionPolicy, 
 	}
 	_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_tags WHERE post_id IN (SELECT id FROM stage_ids);
+		DELETE FROM place_labels WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM post_labels WHERE post_id IN (SELECT id FROM stage_ids);
 		DELETE FROM posts WHERE id IN (SELECT id FROM stage_ids);`)
 	if err != nil {
@@ -165,7 +166,8 @@ func retainWorkspace(ctx context.Context, c *sql.Conn, p geopulse.RetentionPolic
 		return fmt.Errorf("queue profiles: %w", err)
 	}
 	_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);
-		DELETE FROM post_tags WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);`)
+		DELETE FROM post_tags WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);
+		DELETE FROM place_labels WHERE place_id IN `+places+` AND post_id IN (SELECT id FROM stage_ids);`)
 	if err != nil {
 		return fmt.Errorf("delete matches: %w", err)
 	}

@@ -254,6 +254,46 @@ func testLabels(t *testing.T, open opener) {
 		}
 	})
 
+	// Labels follow the matches: a place added later (backfilled) sees the
+	// labels of the posts it takes in, of both origins, and loses them
+	// with it.
+	t.Run("places change", func(t *testing.T) {
+		e := newEnv(t, open)
+		w := newLabelWorld(e)
+		tc := func(term string, n int64) geopulse.TermCount { return geopulse.TermCount{Term: term, Posts: n} }
+		c := e.venue(w.ws.ID, "C", 1, 1, 100)
+		// Every post lies at (1, 1), p5 of the other workspace's place too.
+		if _, err := e.s.MatchPlace(e.ctx, c.ID, geopulse.BBox{MinLat: 0.9, MinLon: 0.9, MaxLat: 1.1, MaxLon: 1.1}, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := e.labelAnalytics(geopulse.AnalyticsFilter{WorkspaceID: w.ws.ID, PlaceIDs: []int64{c.ID}})
+		want := labelAnalytics{
+			TopLabels:        []geopulse.TermCount{tc("dog", 2), tc("bicycle", 1), tc("cup", 1)},
+			TopBrands:        []geopulse.TermCount{tc("starbucks", 2)},
+			TopInterests:     []geopulse.TermCount{tc("pets", 5), tc("coffee", 2)},
+			InterestsByPlace: []geopulse.PlaceTermCount{{PlaceID: c.ID, Term: "pets", Posts: 5}, {PlaceID: c.ID, Term: "coffee", Posts: 2}},
+		}
+		if got.InterestsByHour = nil; !reflect.DeepEqual(got, want) {
+			t.Fatalf("place C: %+v\nwant %+v", got, want)
+		}
+		// A and C share p1, p2, p4 and p6: each counts once.
+		if got := e.labelAnalytics(geopulse.AnalyticsFilter{WorkspaceID: w.ws.ID, PlaceIDs: []int64{w.a.ID, c.ID}}); !reflect.DeepEqual(got.TopInterests, want.TopInterests) {
+			t.Fatalf("places A and C: interests %+v, want %+v", got.TopInterests, want.TopInterests)
+		}
+		if got := ids(e.feedAll(geopulse.PostFilter{WorkspaceID: w.ws.ID, PlaceIDs: []int64{c.ID}, Label: "dog"})); !slices.Equal(got, []string{"p6", "p1"}) {
+			t.Fatalf("dog at C = %v, want [p6 p1]", got)
+		}
+		if err := e.s.DeletePlace(e.ctx, w.ws.ID, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.labelAnalytics(geopulse.AnalyticsFilter{WorkspaceID: w.ws.ID}); !reflect.DeepEqual(got.TopInterests, []geopulse.TermCount{tc("pets", 4), tc("coffee", 2)}) {
+			t.Fatalf("after deleting C: interests %+v", got.TopInterests)
+		}
+		if got := ids(e.feedAll(geopulse.PostFilter{WorkspaceID: w.ws.ID, Interest: "pets"})); !slices.Equal(got, []string{"p4", "p6", "p2", "p1"}) {
+			t.Fatalf("pets after deleting C = %v", got)
+		}
+	})
+
 	t.Run("analytics", func(t *testing.T) {
 		e := newEnv(t, open)
 		w := newLabelWorld(e)

@@ -74,19 +74,15 @@ func (db *DB) Analytics(ctx context.Context, f geopulse.AnalyticsFilter) (*geopu
 		return out, nil
 	}
 	slices.Sort(placeIDs)
-	// sel renders the selection over the columns of a table aliased a
-	// ("": unqualified).
-	sel := func(a string) string {
-		where := []string{a + `place_id IN (` + sqlInts(placeIDs) + `)`}
-		if t := timeCond(a, f.From, f.To); t != "" {
-			where = append(where, t)
-		}
-		if len(f.Kinds) > 0 {
-			where = append(where, a+`kind IN (`+sqlKinds(f.Kinds)+`)`)
-		}
-		return strings.Join(where, ` AND `)
+	// The selection, over the columns every match table has.
+	where := []string{`place_id IN (` + sqlInts(placeIDs) + `)`}
+	if t := timeCond(f.From, f.To); t != "" {
+		where = append(where, t)
 	}
-	cond := sel("")
+	if len(f.Kinds) > 0 {
+		where = append(where, `kind IN (`+sqlKinds(f.Kinds)+`)`)
+	}
+	cond := strings.Join(where, ` AND `)
 
 	var (
 		wg     sync.WaitGroup
@@ -260,15 +256,14 @@ func (db *DB) topAuthors(ctx context.Context, cond string, limit int) ([]geopuls
 	return out, total, nil
 }
 
-// timeCond renders [from, to) over the taken_at of a table aliased a; ""
-// when unbounded.
-func timeCond(a string, from, to time.Time) string {
+// timeCond renders [from, to) over taken_at; "" when unbounded.
+func timeCond(from, to time.Time) string {
 	var where []string
 	if !from.IsZero() {
-		where = append(where, a+`taken_at >= `+sqlTime(from))
+		where = append(where, `taken_at >= `+sqlTime(from))
 	}
 	if !to.IsZero() {
-		where = append(where, a+`taken_at < `+sqlTime(to))
+		where = append(where, `taken_at < `+sqlTime(to))
 	}
 	return strings.Join(where, ` AND `)
 }

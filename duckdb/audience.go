@@ -214,7 +214,7 @@ func (db *DB) compile(ctx context.Context, q geopulse.AudienceQuery, depth int) 
 	if len(sensitive) > 0 {
 		notSensitive += ` AND post_id NOT IN (SELECT post_id FROM post_places WHERE place_id IN (` + sqlInts(sensitive) + `))`
 	}
-	window := timeCond("", out.from, out.to)
+	window := timeCond(out.from, out.to)
 	slots := ``
 	if len(c.Hours) > 0 {
 		slots += ` AND hour(taken_at) IN (` + sqlInts(toInt64s(c.Hours)) + `)`
@@ -600,7 +600,7 @@ func (db *DB) FootTraffic(ctx context.Context, workspaceID int64, placeIDs []int
 		fmt.Fprintf(&centres, "(%d, %g, %g)", p.ID, p.Lat, p.Lon)
 	}
 	cond := `place_id IN (` + sqlInts(ids) + `) AND NOT expired`
-	if t := timeCond("", from, to); t != "" {
+	if t := timeCond(from, to); t != "" {
 		cond += ` AND ` + t
 	}
 	if len(sensitive) > 0 {

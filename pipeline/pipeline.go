@@ -159,7 +159,6 @@ func (p *Pipeline) Ingest(ctx context.Context, posts []*geopulse.Post) ([]error,
 type Batch struct {
 	posts []*geopulse.Post
 	errs  []error // one per post; nil for the kept ones, so far
-	now   time.Time
 	// What the posts were checked and matched against: Store redoes the
 	// checks and matches if either changed meanwhile.
 	index *geo.Index
@@ -172,14 +171,14 @@ type Batch struct {
 // one while Store writes the last: the two overlap on two cores.
 func (p *Pipeline) Prepare(posts []*geopulse.Post) *Batch {
 	start := time.Now()
-	b := &Batch{posts: posts, errs: make([]error, len(posts)), now: p.now().UTC(),
-		index: p.index.Load(), block: p.block.Generation()}
+	now := p.now().UTC()
+	b := &Batch{posts: posts, errs: make([]error, len(posts)), index: p.index.Load(), block: p.block.Generation()}
 	for i, post := range posts {
-		if err := p.gate.Check(post, b.now); err != nil {
+		if err := p.gate.Check(post, now); err != nil {
 			b.errs[i] = err
 			continue
 		}
-		enrich(post, b.now)
+		enrich(post, now)
 		b.errs[i] = p.block.Check(post)
 	}
 	p.match(b, p.categories.Load())
@@ -209,9 +208,8 @@ func (p *Pipeline) match(b *Batch, cats *map[int64]string) {
 }
 
 // Store writes a prepared batch, once, and returns one entry per post, as
-// Ingest.
-// Batches are stored in the order of the calls, which callers that overlap
-// Prepare and Store keep by storing from one goroutine.
+// Ingest does. Batches are stored in the order of the calls, which callers
+// that overlap Prepare and Store keep by storing from one goroutine.
 func (p *Pipeline) Store(ctx context.Context, b *Batch) ([]error, error) {
 	p.inflight.RLock()
 	defer p.inflight.RUnlock()

@@ -136,7 +136,8 @@ func (db *DB) FindPosts(ctx context.Context, f geopulse.PostFilter) ([]*geopulse
 // scan prunes row groups as the candidates' does.
 func candidatesSQL(placeIDs []int64, f geopulse.PostFilter, hashtag string, after *cursor, n int) (string, []any) {
 	table := "post_places"
-	where := []string{`place_id IN (` + sqlInts(placeIDs) + `)`}
+	inPlaces := `place_id IN (` + sqlInts(placeIDs) + `)`
+	where := []string{inPlaces}
 	var args []any
 	if hashtag != "" {
 		// post_tags only holds live posts, so no expiry test is needed.
@@ -166,7 +167,7 @@ func candidatesSQL(placeIDs []int64, f geopulse.PostFilter, hashtag string, afte
 		where = append(where, fmt.Sprintf(`(taken_at < %s OR post_id < %d)`, t, after.id))
 	}
 	for _, l := range f.RequiredLabels() {
-		cond := append([]string{where[0], `label_kind = '` + string(l.Kind) + `'`, `label = ?`}, times...)
+		cond := append([]string{inPlaces, `label_kind = '` + string(l.Kind) + `'`, `label = ?`}, times...)
 		where = append(where, `post_id IN (SELECT post_id FROM place_labels WHERE `+strings.Join(cond, ` AND `)+`)`)
 		args = append(args, l.Name)
 	}

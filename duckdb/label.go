@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -116,22 +115,10 @@ func rederivePlaceLabels(ctx context.Context, c *sql.Conn, matches func(alias st
 	return nil
 }
 
-// appendPlaceLabels appends the place_labels rows of a post's labels at
-// each of its places.
-func appendPlaceLabels(a *duckdb.Appender, p *geopulse.Post, placeIDs []int64, labels []geopulse.Label) error {
-	multi := len(placeIDs) > 1
-	for i, l := range labels {
-		if l.Kind != geopulse.LabelObject && l.Kind != geopulse.LabelBrand && l.Kind != geopulse.LabelInterest ||
-			slices.ContainsFunc(labels[:i], func(o geopulse.Label) bool { return o.Kind == l.Kind && o.Name == l.Name }) {
-			continue
-		}
-		for _, pid := range placeIDs {
-			if err := a.AppendRow(pid, p.ID, p.TakenAt, string(p.Kind), string(l.Kind), l.Name, multi); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+// rankedLabel is whether labels of kind k have place_labels rows (see
+// labelKinds).
+func rankedLabel(k geopulse.LabelKind) bool {
+	return k == geopulse.LabelObject || k == geopulse.LabelBrand || k == geopulse.LabelInterest
 }
 
 // appendLabelRow appends one post_labels row (0005_labels.sql).

@@ -239,12 +239,8 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 			return 0, nil, err
 		}
 	}
-	aw, err := db.writeAuthors(ctx, c, authors)
-	if err != nil {
-		return 0, nil, err
-	}
 	var appended int64
-	err = withAppender(c, "", "post_places", func(a *duckdb.Appender) error {
+	err := withAppender(c, "", "post_places", func(a *duckdb.Appender) error {
 		for _, s := range staged {
 			p, multi := s.p, len(s.placeIDs) > 1
 			for _, pid := range s.placeIDs {
@@ -281,7 +277,13 @@ func (db *DB) writeBatch(ctx context.Context, c *sql.Conn, staged []stagedPost, 
 	if err := appendTextLabels(c, staged, expired, now); err != nil {
 		return 0, nil, err
 	}
-	if err := db.writePlaceLabels(ctx, c, staged, expired, existing); err != nil {
+	if err := writePlaceLabels(ctx, c, staged, expired, existing); err != nil {
+		return 0, nil, err
+	}
+	// After writePlaceLabels, which reads stage_ids as deleteMatches left
+	// it: the authors' lookup stages ids of its own.
+	aw, err := db.writeAuthors(ctx, c, authors)
+	if err != nil {
 		return 0, nil, err
 	}
 	// The authors' profiles are recomputed by the profiler, queued in the
@@ -319,9 +321,10 @@ func appendTextLabels(c *sql.Conn, staged []stagedPost, expired map[int64]bool, 
 }
 
 // writePlaceLabels writes the batch's place_labels rows: appended from
-// the text labels of new posts, and derived again from post_labels for
-// re-delivered ones, whose image labels stay.
-func (db *DB) writePlaceLabels(ctx context.Context, c *sql.Conn, staged []stagedPost, expired map[int64]bool, existing []int64) error {
+// the text labels of new posts (one per kind and name already, see
+// preparePost), and derived again from post_labels for the re-delivered
+// ones, whose image labels stay; stage_ids holds their ids.
+func writePlaceLabels(ctx context.Context, c *sql.Conn, staged []stagedPost, expired map[int64]bool, existing []int64) error {
 	again := make(map[int64]bool, len(existing))
 	for _, id := range existing {
 		again[id] = true
@@ -332,9 +335,18 @@ func (db *DB) writePlaceLabels(ctx context.Context, c *sql.Conn, staged []staged
 	if slices.ContainsFunc(staged, fresh) {
 		err := withAppender(c, "", "place_labels", func(a *duckdb.Appender) error {
 			for _, s := range staged {
-				if fresh(s) {
-					if err := appendPlaceLabels(a, s.p, s.placeIDs, s.p.Labels); err != nil {
-						return err
+				if !fresh(s) {
+					continue
+				}
+				p, multi := s.p, len(s.placeIDs) > 1
+				for _, l := range p.Labels {
+					if !rankedLabel(l.Kind) {
+						continue
+					}
+					for _, pid := range s.placeIDs {
+						if err := a.AppendRow(pid, p.ID, p.TakenAt, string(p.Kind), string(l.Kind), l.Name, multi); err != nil {
+							return err
+						}
 					}
 				}
 			}
@@ -346,10 +358,6 @@ func (db *DB) writePlaceLabels(ctx context.Context, c *sql.Conn, staged []staged
 	}
 	if len(existing) == 0 {
 		return nil
-	}
-	// stage_ids held other ids since (the authors' lookup).
-	if err := db.stageIDs(ctx, c, existing); err != nil {
-		return err
 	}
 	const inStage = `post_id IN (SELECT id FROM stage_ids)`
 	return rederivePlaceLabels(ctx, c, func(a string) string { return a + inStage }, `l.`+inStage)

@@ -1,8 +1,8 @@
 -- 0008: place_labels, the label rows of the match tables. post_labels has
 -- one row per label of a post, which the label analytics and the feed's
 -- label filters had to join to the selection's matches: at 10M posts a
--- scan of every label row (55 ms for the analytics set, 1.5 s when DuckDB
--- built the join from post_labels). place_labels has one row per match
+-- scan of every label row (55 ms for analytics' label statement, 1.5 s
+-- when DuckDB built the join from post_labels). place_labels has one row per match
 -- and distinct (label kind, name) of a live post, for the kinds that are
 -- ranked and filtered (object, brand, interest), with the columns the
 -- other match tables select on: compaction sorts it by (place_id,

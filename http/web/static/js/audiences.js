@@ -195,6 +195,18 @@ function criteria() {
   return c;
 }
 
+/** formCriteria is criteria(), or null after showing why the form has none. */
+function formCriteria() {
+  try {
+    const c = criteria();
+    showFormError(null);
+    return c;
+  } catch (err) {
+    showFormError(err);
+    return null;
+  }
+}
+
 function showFormError(err) {
   const box = $('builder-error');
   if (!err) { box.hidden = true; return; }
@@ -361,14 +373,8 @@ function busy(btn, on) {
 // ---- insight
 
 async function preview() {
-  let c;
-  try {
-    c = criteria();
-    showFormError(null);
-  } catch (err) {
-    showFormError(err);
-    return;
-  }
+  const c = formCriteria();
+  if (!c) return;
   if (state.preview) state.preview.abort();
   state.preview = new AbortController();
   const signal = state.preview.signal;
@@ -567,14 +573,8 @@ $('exports').addEventListener('click', (e) => {
 
 async function download(btn) {
   const status = $('export-status');
-  let c;
-  try {
-    c = criteria();
-    showFormError(null);
-  } catch (err) {
-    showFormError(err);
-    return;
-  }
+  const c = formCriteria();
+  if (!c) return;
   const { kind, format } = btn.dataset;
   busy(btn, true);
   status.hidden = false;
@@ -644,14 +644,8 @@ $('cv-form').addEventListener('submit', async (e) => {
   const group = $('cv-group').value;
   const out = $('cv-result');
   if (!group) { $('cv-group').focus(); return; }
-  let c;
-  try {
-    c = criteria();
-    showFormError(null);
-  } catch (err) {
-    showFormError(err);
-    return;
-  }
+  const c = formCriteria();
+  if (!c) return;
   busy($('cv-show'), true);
   clear(out).append(h('div', { class: 'skeleton' }));
   try {

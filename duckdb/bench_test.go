@@ -286,6 +286,7 @@ func BenchmarkUpsertPostsParallel(b *testing.B) {
 	const batch = 10_000
 	var seed atomic.Uint64
 	var posts atomic.Int64
+	b.ResetTimer() // creating the store and its places is not ingest
 	b.RunParallel(func(pb *testing.PB) {
 		s := seed.Add(1)
 		prefix := fmt.Sprintf("w%d-", s)

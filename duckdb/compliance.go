@@ -32,7 +32,7 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 		switch ev.Kind {
 		case geopulse.ComplianceDeletePost:
 			if err = stageQuery(ctx, c, `SELECT ?::BIGINT`, postID); err == nil {
-				res.PostsRemoved, err = removeStaged(ctx, c, now, true)
+				res.PostsRemoved, err = db.removeStaged(ctx, c, now, true)
 			}
 		case geopulse.ComplianceDeleteAuthor, geopulse.ComplianceProtectAuthor:
 			if err = stageQuery(ctx, c, `SELECT id FROM posts WHERE author_id = ?`, authorID); err != nil {
@@ -40,7 +40,7 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 			}
 			// Their posts are gone with the account; tombstones are not
 			// needed while the account is suppressed.
-			if res.PostsRemoved, err = removeStaged(ctx, c, now, false); err != nil {
+			if res.PostsRemoved, err = db.removeStaged(ctx, c, now, false); err != nil {
 				return err
 			}
 			if res.AuthorRemoved, err = removeAuthor(ctx, c, authorID); err != nil {
@@ -60,7 +60,7 @@ func (db *DB) ApplyCompliance(ctx context.Context, ev geopulse.ComplianceEvent) 
 				args = append(args, ev.UpTo.UTC())
 			}
 			if err = stageQuery(ctx, c, q, args...); err == nil {
-				res.PostsRemoved, err = removeStaged(ctx, c, now, true)
+				res.PostsRemoved, err = db.removeStaged(ctx, c, now, true)
 			}
 		}
 		if err != nil {
@@ -91,7 +91,7 @@ func stageQuery(ctx context.Context, c *sql.Conn, query string, args ...any) err
 
 // removeStaged deletes the posts in stage_ids with their matches, tags and labels,
 // optionally tombstoning their ids, and returns how many posts existed.
-func removeStaged(ctx context.Context, c *sql.Conn, now time.Time, tombstone bool) (int64, error) {
+func (db *DB) removeStaged(ctx context.Context, c *sql.Conn, now time.Time, tombstone bool) (int64, error) {
 	var n int64
 	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM posts WHERE id IN (SELECT id FROM stage_ids)`).Scan(&n); err != nil {
 		return 0, err
@@ -103,6 +103,9 @@ func removeStaged(ctx context.Context, c *sql.Conn, now time.Time, tombstone boo
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if err := db.touchStaged(ctx, c); err != nil {
+		return 0, err
 	}
 	// Their authors' profiles are recomputed without them.
 	if err := queueAuthorsOf(ctx, c, `SELECT author_id FROM posts WHERE id IN (SELECT id FROM stage_ids)`); err != nil {

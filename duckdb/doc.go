@@ -93,7 +93,11 @@
 //     places reads a few row groups, plus the unsorted tail appended since.
 //     Writes compact automatically when the tail reaches
 //     Options.CompactMinRows and a quarter of the sorted part, which bounds
-//     the rewrite cost per ingested row. Times, ids and kinds are inlined
+//     the rewrite cost per ingested row. That compaction sorts a snapshot
+//     in the background while writes go on, then, under the write lock,
+//     copies again the rows of the posts written since and swaps the tables
+//     (compact.go): at 1M posts the HTTP intake's request p99 fell from
+//     1.5 s to 0.22 s; at 10M the sort alone takes ~13 s. Times, ids and kinds are inlined
 //     into queries as literals (never user text) because zonemaps prune only
 //     against constants.
 //   - A page of posts is one statement: candidate ids from a match table,
@@ -122,6 +126,7 @@
 //     slower), and the new match rows are appended.
 //   - Known costs: the unsorted tail is scanned by every query (the feed
 //     reads the newest days of it), ranking authors scans the authors table
-//     (~15-35 ms at 650k authors), and a compaction blocks writers for as
-//     long as the rewrite takes (~10 s at 10M posts).
+//     (~15-35 ms at 650k authors), and a compaction during which a place
+//     is edited or deleted, or retention runs, sorts again under the lock
+//     (~13 s at 10M posts), as Compact does.
 package duckdb

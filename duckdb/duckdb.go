@@ -84,7 +84,11 @@ type DB struct {
 	// compaction; sortedRows is how many rows that compaction wrote.
 	tailRows   int64
 	sortedRows int64
-	closed     bool
+	// bg is the automatic compaction in progress (compact.go);
+	// compactHook, when set by a test, runs between its two phases.
+	bg          compaction
+	compactHook func()
+	closed      bool
 	// ws is the writer connection's caches and prepared statements
 	// (fastwrite.go).
 	ws writerState
@@ -163,6 +167,9 @@ func (db *DB) open(ctx context.Context, path string) error {
 	if err := db.migrate(ctx, path); err != nil {
 		return err
 	}
+	if _, err := w.ExecContext(ctx, dropSortedCopiesSQL); err != nil {
+		return fmt.Errorf("drop unfinished compaction: %w", err)
+	}
 	if _, err := w.ExecContext(ctx, stagingDDL); err != nil {
 		return fmt.Errorf("create staging tables: %w", err)
 	}
@@ -186,6 +193,10 @@ func (db *DB) Close() error {
 	defer db.wmu.Unlock()
 	if db.closed {
 		return nil
+	}
+	if db.bg.running {
+		db.bg.cancel()
+		db.awaitCompaction()
 	}
 	db.closed = true
 	var errs []error

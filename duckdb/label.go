@@ -81,6 +81,7 @@ func (db *DB) ReplaceLabels(ctx context.Context, postID int64, origin geopulse.L
 		if err != nil {
 			return err
 		}
+		db.touch(postID)
 		this := func(a string) string {
 			return a + `taken_at = ` + sqlTime(takenAt) + ` AND ` + a + `post_id = ` + strconv.FormatInt(postID, 10)
 		}

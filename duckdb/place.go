@@ -297,6 +297,7 @@ func (db *DB) DeletePlace(ctx context.Context, workspaceID, id int64) error {
 		if err := queuePlaceAuthors(ctx, c, pid); err != nil {
 			return err
 		}
+		db.touchAll()
 		_, err = c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id = `+pid+`;
 			DELETE FROM post_tags WHERE place_id = `+pid+`;
 			DELETE FROM place_labels WHERE place_id = `+pid+`;
@@ -438,6 +439,7 @@ func (db *DB) MatchPlace(ctx context.Context, id int64, bbox geopulse.BBox, cont
 		if err := queuePlaceAuthors(ctx, c, pid); err != nil { // who leaves the place
 			return err
 		}
+		db.touchAll()
 		if _, err := c.ExecContext(ctx, `DELETE FROM post_places WHERE place_id = `+pid+`;
 			DELETE FROM post_tags WHERE place_id = `+pid); err != nil {
 			return err

@@ -138,6 +138,9 @@ func (db *DB) writeGroup(ctx context.Context, staged []stagedPost, now time.Time
 		return err
 	}
 	db.ws.authors.apply(aw)
+	for _, s := range staged {
+		db.touch(s.p.ID)
+	}
 	db.tailRows += appended
 	if err := db.maybeCompact(ctx); err != nil {
 		// The batch is committed; a failed compaction only leaves the tail
@@ -536,6 +539,9 @@ func (db *DB) ExpireStories(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM stage_ids`).Scan(&n); err != nil || n == 0 {
+			return err
+		}
+		if err := db.touchStaged(ctx, c); err != nil {
 			return err
 		}
 		_, err := c.ExecContext(ctx, `

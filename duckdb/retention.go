@@ -28,6 +28,9 @@ func (db *DB) ApplyRetention(ctx context.Context, p geopulse.RetentionPolicy, no
 	var rep geopulse.RetentionReport
 	err := db.write(ctx, func(c *sql.Conn) error {
 		rep = geopulse.RetentionReport{WorkspaceID: p.WorkspaceID, DryRun: dryRun}
+		if !dryRun {
+			db.touchAll() // matches go by time and by place
+		}
 		if p.WorkspaceID == 0 {
 			return retainSystem(ctx, c, p, now, dryRun, &rep)
 		}

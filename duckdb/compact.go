@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -148,20 +147,42 @@ func (db *DB) compactInBackground(ctx context.Context, c *sql.Conn, done chan st
 		// Nothing changed: the tail stays unsorted and a later write
 		// tries again.
 		db.logger.Error("duckdb compaction failed", logKeyError, err)
-		if _, err := db.w.ExecContext(context.Background(), dropSortedCopiesSQL); err != nil {
-			db.logger.Error("duckdb compaction: dropping its copies failed", logKeyError, err)
+		if err := dropCopies(context.Background(), db.w); err != nil {
+			db.logger.Error("duckdb compaction failed", logKeyError, err)
 		}
 	}
+}
+
+// Statements on one match table, %[1]s. A compaction writes the table
+// sorted into a copy, <table>_sorted, and swaps the copy in; CREATE TABLE
+// AS keeps the column types, which is all these tables declare.
+const (
+	dropCopySQL = `DROP TABLE IF EXISTS %[1]s_sorted;`
+	sortCopySQL = dropCopySQL + `
+		CREATE TABLE %[1]s_sorted AS SELECT * FROM %[1]s ORDER BY place_id, taken_at, post_id;`
+	// recopyStagedSQL replaces in the copy the rows of the posts in stage_ids.
+	recopyStagedSQL = `DELETE FROM %[1]s_sorted WHERE post_id IN (SELECT id FROM stage_ids);
+		INSERT INTO %[1]s_sorted SELECT * FROM %[1]s WHERE post_id IN (SELECT id FROM stage_ids)
+			ORDER BY place_id, taken_at, post_id;`
+	swapCopySQL = `DROP TABLE %[1]s;
+		ALTER TABLE %[1]s_sorted RENAME TO %[1]s;`
+)
+
+// onMatchTables runs query (a statement above) on every match table.
+func onMatchTables(ctx context.Context, c *sql.Conn, query string) error {
+	for _, t := range matchTables {
+		if _, err := c.ExecContext(ctx, fmt.Sprintf(query, t)); err != nil {
+			return fmt.Errorf("%s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // sortCopies writes the sorted copies of the snapshot that c's transaction
 // holds and commits them.
 func sortCopies(ctx context.Context, c *sql.Conn) error {
-	for _, t := range matchTables {
-		if _, err := c.ExecContext(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS %[1]s_sorted;
-			CREATE TABLE %[1]s_sorted AS SELECT * FROM %[1]s ORDER BY place_id, taken_at, post_id`, t)); err != nil {
-			return fmt.Errorf("sort %s: %w", t, err)
-		}
+	if err := onMatchTables(ctx, c, sortCopySQL); err != nil {
+		return fmt.Errorf("sort %w", err)
 	}
 	_, err := c.ExecContext(ctx, `COMMIT`)
 	return err
@@ -174,27 +195,13 @@ func (db *DB) swapCopies(ctx context.Context, touched []int64, start time.Time) 
 	slices.Sort(touched)
 	touched = slices.Compact(touched)
 	locked := time.Now()
-	var rows int64
-	err := db.inTx(ctx, func(c *sql.Conn) error {
-		if err := db.stageIDs(ctx, c, touched); err != nil {
-			return err
-		}
-		for _, t := range matchTables {
-			_, err := c.ExecContext(ctx, fmt.Sprintf(`DELETE FROM %[1]s_sorted WHERE post_id IN (SELECT id FROM stage_ids);
-				INSERT INTO %[1]s_sorted SELECT * FROM %[1]s WHERE post_id IN (SELECT id FROM stage_ids)
-					ORDER BY place_id, taken_at, post_id;
-				DROP TABLE %[1]s;
-				ALTER TABLE %[1]s_sorted RENAME TO %[1]s;`, t))
-			if err != nil {
-				return fmt.Errorf("swap %s: %w", t, err)
-			}
-		}
-		return db.countSorted(ctx, c, &rows)
-	})
-	if err != nil {
+	if err := db.stageIDs(ctx, db.w, touched); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
-	db.sortedRows, db.tailRows = rows, 0
+	rows, err := db.replaceMatches(ctx, recopyStagedSQL+swapCopySQL)
+	if err != nil {
+		return err
+	}
 	// "locked" is how long writers waited.
 	db.logger.Info("duckdb matches compacted", logKeyRows, rows, "touched_posts", len(touched),
 		logKeyDuration, time.Since(start), "locked", time.Since(locked))
@@ -213,46 +220,42 @@ func (db *DB) awaitCompaction() {
 }
 
 // compact sorts the match tables under the lock; the caller holds wmu.
-// CREATE TABLE AS keeps the column types, which is all these tables
-// declare.
 func (db *DB) compact(ctx context.Context) error {
 	start := time.Now()
-	var rows int64
-	err := db.inTx(ctx, func(c *sql.Conn) error {
-		for _, t := range matchTables {
-			_, err := c.ExecContext(ctx, fmt.Sprintf(`DROP TABLE IF EXISTS %[1]s_sorted;
-				CREATE TABLE %[1]s_sorted AS SELECT * FROM %[1]s ORDER BY place_id, taken_at, post_id;
-				DROP TABLE %[1]s;
-				ALTER TABLE %[1]s_sorted RENAME TO %[1]s;`, t))
-			if err != nil {
-				return fmt.Errorf("sort %s: %w", t, err)
-			}
-		}
-		return db.countSorted(ctx, c, &rows)
-	})
+	rows, err := db.replaceMatches(ctx, sortCopySQL+swapCopySQL)
 	if err != nil {
-		return fmt.Errorf("compact: %w", err)
+		return err
 	}
-	db.sortedRows, db.tailRows = rows, 0
 	db.logger.Info("duckdb matches compacted", logKeyRows, rows, logKeyDuration, time.Since(start))
 	return nil
 }
 
-// countSorted stores and returns the row count of the freshly sorted
-// post_places.
-func (db *DB) countSorted(ctx context.Context, c *sql.Conn, rows *int64) error {
-	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM post_places`).Scan(rows); err != nil {
-		return err
+// replaceMatches runs query, which leaves every match table sorted, on
+// them in one transaction and records the sorted row count. The caller
+// holds wmu.
+func (db *DB) replaceMatches(ctx context.Context, query string) (int64, error) {
+	var rows int64
+	err := db.inTx(ctx, func(c *sql.Conn) error {
+		if err := onMatchTables(ctx, c, query); err != nil {
+			return err
+		}
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM post_places`).Scan(&rows); err != nil {
+			return err
+		}
+		return setStateValue(ctx, c, stateSortedRows, rows)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("compact: %w", err)
 	}
-	return setStateValue(ctx, c, stateSortedRows, *rows)
+	db.sortedRows, db.tailRows = rows, 0
+	return rows, nil
 }
 
-// dropSortedCopiesSQL removes copies that a compaction interrupted by a
-// crash or Close left behind.
-var dropSortedCopiesSQL = func() string {
-	var b strings.Builder
-	for _, t := range matchTables {
-		fmt.Fprintf(&b, "DROP TABLE IF EXISTS %s_sorted;\n", t)
+// dropCopies removes copies that an unfinished compaction (a crash, Close,
+// or a failed second phase) left behind.
+func dropCopies(ctx context.Context, c *sql.Conn) error {
+	if err := onMatchTables(ctx, c, dropCopySQL); err != nil {
+		return fmt.Errorf("drop compaction copies: %w", err)
 	}
-	return b.String()
-}()
+	return nil
+}

@@ -167,8 +167,8 @@ func (db *DB) open(ctx context.Context, path string) error {
 	if err := db.migrate(ctx, path); err != nil {
 		return err
 	}
-	if _, err := w.ExecContext(ctx, dropSortedCopiesSQL); err != nil {
-		return fmt.Errorf("drop unfinished compaction: %w", err)
+	if err := dropCopies(ctx, w); err != nil {
+		return err
 	}
 	if _, err := w.ExecContext(ctx, stagingDDL); err != nil {
 		return fmt.Errorf("create staging tables: %w", err)

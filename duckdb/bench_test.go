@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
 	"github.com/geopulse/geopulse"
 	"github.com/geopulse/geopulse/pipeline"
 	"github.com/geopulse/geopulse/simulate"
@@ -495,13 +497,7 @@ func BenchmarkIngestPipeline(b *testing.B) {
 const benchChunk = 10
 
 func benchIngestPipeline(b *testing.B, an *text.Analyzer) {
-	n := 300_000
-	if s := os.Getenv("GEOPULSE_BENCH_INGEST"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil || n <= 0 {
-			b.Fatalf("GEOPULSE_BENCH_INGEST=%q: want a positive number", s)
-		}
-	}
+	n := benchIngestCount(b, 300_000)
 	ctx := context.Background()
 	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for b.Loop() {
@@ -563,6 +559,93 @@ func benchIngestPipeline(b *testing.B, an *text.Analyzer) {
 		db.Close()
 		b.StartTimer() // b.Loop wants it running
 	}
+}
+
+// BenchmarkPostsAppendFloor appends the posts rows alone, as UpsertPosts
+// encodes them and in transactions of benchBatch, into a store with the
+// product's settings; matches, authors and the profile queue are left out.
+// It is the floor under ingest into this store as designed: whatever the
+// pipeline and the match tables cost comes on top of each post's own row.
+// doc=off leaves the JSON document empty, which shows what the content
+// costs.
+// GEOPULSE_BENCH_INGEST sets the post count (1,000,000, so that the
+// figure includes DuckDB's checkpoints, which start at 256 MB of WAL).
+func BenchmarkPostsAppendFloor(b *testing.B) {
+	n := benchIngestCount(b, 1_000_000)
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	world := simulate.New(simulate.Options{Seed: 7, Venues: benchPlaces,
+		Authors: max(int(float64(n)/(simulate.PostsPerAuthorDay*90)), 200), Start: end.AddDate(0, 0, -90), End: end})
+	staged := make([]stagedPost, 0, n)
+	seen := make(map[int64]bool, n)
+	var docBytes int
+	for len(staged) < n {
+		p := world.Next()
+		if preparePost(p, end) != nil || seen[p.ID] {
+			continue
+		}
+		seen[p.ID] = true
+		s := stagedPost{p: p, placeIDs: normIDs(p.PlaceIDs), doc: encodeDoc(p)}
+		docBytes += len(s.doc)
+		staged = append(staged, s)
+	}
+	for _, bc := range []struct {
+		name string
+		doc  bool
+	}{{"doc=on", true}, {"doc=off", false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			for b.Loop() {
+				b.StopTimer()
+				db, err := Open(ctx, filepath.Join(b.TempDir(), "floor.duckdb"), Options{MemoryLimit: "1GB", Logger: benchLogger()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t0, c0 := time.Now(), cpuTime()
+				for batch := range slices.Chunk(staged, benchBatch) {
+					err := db.write(ctx, func(c *sql.Conn) error {
+						return withAppender(c, "", "posts", func(a *duckdb.Appender) error {
+							for _, s := range batch {
+								if !bc.doc {
+									s.doc = ""
+								}
+								if err := a.AppendRow(postRow(s, int32(0), nil)...); err != nil {
+									return err
+								}
+							}
+							return nil
+						})
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				took, cpu := time.Since(t0), cpuTime()-c0
+				b.StopTimer()
+				b.ReportMetric(float64(n)/took.Seconds(), "posts/s")
+				b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/post")
+				if bc.doc {
+					b.ReportMetric(float64(docBytes)/float64(n), "doc-bytes/post")
+				}
+				db.Close()
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// benchIngestCount returns GEOPULSE_BENCH_INGEST, the post count of the
+// ingest benchmarks, or def when it is not set.
+func benchIngestCount(b *testing.B, def int) int {
+	s := os.Getenv("GEOPULSE_BENCH_INGEST")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		b.Fatalf("GEOPULSE_BENCH_INGEST=%q: want a positive number", s)
+	}
+	return n
 }
 
 // benchLoadPlaces inserts places in one transaction (CreatePlace commits

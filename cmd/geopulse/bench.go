@@ -66,6 +66,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		places    = fs.Int("places", 10_000, "places in the workspace")
 		queries   = fs.Int("queries", 500, "queries per latency measurement")
 		httpPosts = fs.Int("http-posts", 200_000, "posts sent over HTTP in NDJSON batches of 1,000")
+		httpConc  = fs.Int("http-clients", 8, "concurrent HTTP clients, each sending its next batch once the last is answered (2 clients leave the server idle between answers)")
 		dir       = fs.String("dir", "", "directory for the store (default: a temporary one, removed after)")
 		seed      = fs.Int64("seed", 7, "world seed")
 		profile   = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -98,6 +99,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*withDuck && *pgDSN == "" {
 		return fmt.Errorf("bench: -duckdb=false needs -postgres: %w", errUsage)
 	}
+	if *httpConc < 1 {
+		return fmt.Errorf("bench: -http-clients must be ≥ 1: %w", errUsage)
+	}
 	if *pgWriters < 1 {
 		return fmt.Errorf("bench: -postgres-writers must be ≥ 1: %w", errUsage)
 	}
@@ -110,7 +114,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*dir = tmp
 	}
 	b := &bench{
-		places: *places, queries: *queries, httpPosts: *httpPosts, seed: *seed,
+		places: *places, queries: *queries, httpPosts: *httpPosts, httpClients: *httpConc, seed: *seed,
 		end:  time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 		logf: func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) },
 	}
@@ -259,6 +263,7 @@ func rss() string {
 // bench measures one configuration and collects the table's rows.
 type bench struct {
 	places, queries, httpPosts int
+	httpClients                int
 	seed                       int64
 	end                        time.Time
 	logf                       func(string, ...any)
@@ -520,12 +525,12 @@ func (b *bench) httpRows(ctx context.Context, col string, db geopulse.Store, siz
 		return nil
 	}
 	l := b.last
-	// NDJSON batches of 1,000 from two concurrent clients over loopback.
+	// NDJSON batches of 1,000 from concurrent clients over loopback.
 	direct, err := b.httpIngest(ctx, db, l.pl, l.pl, l.key, l.world, nil)
 	if err != nil {
 		return err
 	}
-	b.add(col, "ingest over HTTP, direct (NDJSON × 1,000, 2 clients)", l.label, direct.String(), "≥ 50,000 posts/s")
+	b.add(col, fmt.Sprintf("ingest over HTTP, direct (NDJSON × 1,000, %d clients)", b.httpClients), l.label, direct.String(), "≥ 50,000 posts/s")
 
 	stream, err := b.streamIngest(ctx, db, l.pl, l.key, l.world)
 	if err != nil {
@@ -573,7 +578,7 @@ func (b *bench) httpIngest(ctx context.Context, db geopulse.Store, pl *pipeline.
 	lats := make([]time.Duration, 0, len(bodies))
 	next := 0
 	start := time.Now()
-	for range 2 {
+	for range b.httpClients {
 		wg.Go(func() {
 			for {
 				mu.Lock()

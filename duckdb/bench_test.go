@@ -499,11 +499,10 @@ const benchChunk = 10
 func benchIngestPipeline(b *testing.B, an *text.Analyzer) {
 	n := benchIngestCount(b, 300_000)
 	ctx := context.Background()
-	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	end := benchWorldEnd
 	for b.Loop() {
 		b.StopTimer()
-		world := simulate.New(simulate.Options{Seed: 7, Venues: benchPlaces,
-			Authors: max(int(float64(n)/(simulate.PostsPerAuthorDay*90)), 200), Start: end.AddDate(0, 0, -90), End: end})
+		world := benchWorld(n)
 		db, err := Open(ctx, filepath.Join(b.TempDir(), "ingest.duckdb"), Options{MemoryLimit: "1GB", Logger: benchLogger()})
 		if err != nil {
 			b.Fatal(err)
@@ -572,15 +571,13 @@ func benchIngestPipeline(b *testing.B, an *text.Analyzer) {
 // figure includes DuckDB's checkpoints, which start at 256 MB of WAL).
 func BenchmarkPostsAppendFloor(b *testing.B) {
 	n := benchIngestCount(b, 1_000_000)
-	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	world := simulate.New(simulate.Options{Seed: 7, Venues: benchPlaces,
-		Authors: max(int(float64(n)/(simulate.PostsPerAuthorDay*90)), 200), Start: end.AddDate(0, 0, -90), End: end})
+	world := benchWorld(n)
 	staged := make([]stagedPost, 0, n)
 	seen := make(map[int64]bool, n)
 	var docBytes int
 	for len(staged) < n {
 		p := world.Next()
-		if preparePost(p, end) != nil || seen[p.ID] {
+		if preparePost(p, benchWorldEnd) != nil || seen[p.ID] {
 			continue
 		}
 		seen[p.ID] = true
@@ -632,6 +629,17 @@ func BenchmarkPostsAppendFloor(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchWorldEnd is when the simulated world of the ingest benchmarks ends.
+var benchWorldEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// benchWorld returns the ingest benchmarks' simulated world: 90 days up to
+// benchWorldEnd, benchPlaces venues, and authors for about n posts.
+func benchWorld(n int) *simulate.World {
+	return simulate.New(simulate.Options{Seed: 7, Venues: benchPlaces,
+		Authors: max(int(float64(n)/(simulate.PostsPerAuthorDay*90)), 200),
+		Start:   benchWorldEnd.AddDate(0, 0, -90), End: benchWorldEnd})
 }
 
 // benchIngestCount returns GEOPULSE_BENCH_INGEST, the post count of the

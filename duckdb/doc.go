@@ -97,9 +97,9 @@
 //     in the background while writes go on, then, under the write lock,
 //     copies again the rows of the posts written since and swaps the tables
 //     (compact.go): at 1M posts the HTTP intake's request p99 fell from
-//     1.5 s to 0.22 s; at 10M the sort alone takes ~13 s. Times, ids and kinds are inlined
-//     into queries as literals (never user text) because zonemaps prune only
-//     against constants.
+//     1.5 s to 0.22 s; at 10M the sort alone takes ~13 s. Times, ids and
+//     kinds are inlined into queries as literals (never user text) because
+//     zonemaps prune only against constants.
 //   - A page of posts is one statement: candidate ids from a match table,
 //     then posts and authors joined from that small set, which DuckDB turns
 //     into primary-key lookups (dynamic_or_filter_threshold is raised to

@@ -62,17 +62,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
 	var (
-		sizesFlag = fs.String("sizes", "1000000", "comma-separated stored-post counts; each is loaded into a fresh store over 90 days (e.g. 1000000,10000000)")
-		places    = fs.Int("places", 10_000, "places in the workspace")
-		queries   = fs.Int("queries", 500, "queries per latency measurement")
-		httpPosts = fs.Int("http-posts", 200_000, "posts sent over HTTP in NDJSON batches of 1,000")
-		httpConc  = fs.Int("http-clients", 8, "concurrent HTTP clients, each sending its next batch once the last is answered (2 clients leave the server idle between answers)")
-		dir       = fs.String("dir", "", "directory for the store (default: a temporary one, removed after)")
-		seed      = fs.Int64("seed", 7, "world seed")
-		profile   = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
-		pgDSN     = fs.String("postgres", "", "admin DSN of a PostgreSQL server with PostGIS (a role that may create databases): adds a PostgreSQL column, measured in a fresh database that the run drops")
-		withDuck  = fs.Bool("duckdb", true, "measure the embedded DuckDB store (false: only PostgreSQL)")
-		pgWriters = fs.Int("postgres-writers", 2, "concurrent pipeline batches into PostgreSQL, as worker processes write (DuckDB takes one writer at a time)")
+		sizesFlag   = fs.String("sizes", "1000000", "comma-separated stored-post counts; each is loaded into a fresh store over 90 days (e.g. 1000000,10000000)")
+		places      = fs.Int("places", 10_000, "places in the workspace")
+		queries     = fs.Int("queries", 500, "queries per latency measurement")
+		httpPosts   = fs.Int("http-posts", 200_000, "posts sent over HTTP in NDJSON batches of 1,000")
+		httpClients = fs.Int("http-clients", 8, "concurrent HTTP clients, each sending its next batch once the last is answered (2 clients leave the server idle between answers)")
+		dir         = fs.String("dir", "", "directory for the store (default: a temporary one, removed after)")
+		seed        = fs.Int64("seed", 7, "world seed")
+		profile     = fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+		pgDSN       = fs.String("postgres", "", "admin DSN of a PostgreSQL server with PostGIS (a role that may create databases): adds a PostgreSQL column, measured in a fresh database that the run drops")
+		withDuck    = fs.Bool("duckdb", true, "measure the embedded DuckDB store (false: only PostgreSQL)")
+		pgWriters   = fs.Int("postgres-writers", 2, "concurrent pipeline batches into PostgreSQL, as worker processes write (DuckDB takes one writer at a time)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -99,7 +99,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !*withDuck && *pgDSN == "" {
 		return fmt.Errorf("bench: -duckdb=false needs -postgres: %w", errUsage)
 	}
-	if *httpConc < 1 {
+	if *httpClients < 1 {
 		return fmt.Errorf("bench: -http-clients must be ≥ 1: %w", errUsage)
 	}
 	if *pgWriters < 1 {
@@ -114,7 +114,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		*dir = tmp
 	}
 	b := &bench{
-		places: *places, queries: *queries, httpPosts: *httpPosts, httpClients: *httpConc, seed: *seed,
+		places: *places, queries: *queries, httpPosts: *httpPosts, httpClients: *httpClients, seed: *seed,
 		end:  time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC),
 		logf: func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) },
 	}
